@@ -1,0 +1,80 @@
+"""Values every stage shares: severities, resource references and findings."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.Enum):
+    NOTICE = "notice"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"unknown severity {value!r} (expected error, warning or notice)") from None
+
+
+_RANK = {Severity.NOTICE: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+
+
+@dataclass(frozen=True, order=True)
+class Ref:
+    """Where a resource (or one of its fields) is written."""
+
+    kind: str
+    namespace: str
+    name: str
+    file: str
+    line: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
+
+    @property
+    def display(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One hazard a rule found. Carries data, never Markdown."""
+
+    rule: str
+    severity: Severity
+    message: str
+    resource: Ref
+    related: tuple[Ref, ...] = ()
+    fix: str = ""
+    detail: str = ""  # rule-specific identity, stable across file moves and line shifts
+    line: int | None = None  # line of the offending field, when known
+    introduced: bool = True
+
+    @property
+    def fingerprint(self) -> tuple[str, tuple[str, str, str], str]:
+        return (self.rule, self.resource.key, self.detail)
+
+    @property
+    def location_line(self) -> int:
+        return self.line or self.resource.line
+
+
+@dataclass(frozen=True)
+class Skipped:
+    file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    finding: Finding
+    reason: str = field(default="annotation istio-pr-bot.io/ignore")

@@ -1,0 +1,102 @@
+"""The only module that runs git. Reads trees and blobs from the object store; never touches the
+work tree."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from bot.errors import BotError
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str
+    blob: str
+    mode: str
+
+
+def _git(repo: str, *args: str, input: bytes | None = None) -> bytes:
+    try:
+        proc = subprocess.run(["git", "-C", repo, *args], input=input, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise BotError("git is not installed or not on PATH") from None
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise _translate(args, message[-1] if message else f"git {args[0]} failed")
+    return proc.stdout
+
+
+def _translate(args: tuple[str, ...], message: str) -> BotError:
+    if "not a git repository" in message:
+        return BotError(f"not a git repository: pass --repo DIR or run inside a clone ({message})")
+    if "dubious ownership" in message:
+        return BotError(f"git refuses the repository ({message}); run: git config --global --add safe.directory <dir>")
+    return BotError(f"git {' '.join(args[:2])}: {message}")
+
+
+def toplevel(repo: str) -> str:
+    return _git(repo, "rev-parse", "--show-toplevel").decode().strip()
+
+
+def resolve(repo: str, rev: str) -> str:
+    """The commit id of `rev`, with a message that says what to fetch when it is missing."""
+    if rev.startswith("-"):
+        raise BotError(f"invalid revision {rev!r}")
+    try:
+        return _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    except BotError:
+        shallow = _git(repo, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
+        hint = " (this clone is shallow: fetch it, or check out with fetch-depth: 0)" if shallow else ""
+        raise BotError(f"unknown revision {rev!r}: it is not in this clone{hint}") from None
+
+
+def merge_base(repo: str, base: str, head: str) -> str:
+    try:
+        return _git(repo, "merge-base", base, head).decode().strip()
+    except BotError:
+        shallow = _git(repo, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
+        if shallow:
+            raise BotError(
+                f"no merge-base of {base[:12]} and {head[:12]} in this shallow clone: fetch more history "
+                "(actions/checkout with fetch-depth: 0) or fetch the merge-base commit"
+            ) from None
+        raise BotError(f"{base[:12]} and {head[:12]} have no common ancestor") from None
+
+
+def list_tree(repo: str, commit: str) -> list[Entry]:
+    out = []
+    raw = _git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)
+    for record in raw.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, kind, blob = meta.decode().split(" ")
+        out.append(Entry(path.decode("utf-8", "surrogateescape"), blob, mode if kind == "blob" else kind))
+    return out
+
+
+def read_blobs(repo: str, blobs: list[str]) -> dict[str, bytes]:
+    """Contents of many blobs in one `git cat-file --batch` stream."""
+    if not blobs:
+        return {}
+    raw = _git(repo, "cat-file", "--batch", input="".join(b + "\n" for b in blobs).encode())
+    out: dict[str, bytes] = {}
+    pos = 0
+    while pos < len(raw):
+        header_end = raw.index(b"\n", pos)
+        parts = raw[pos:header_end].split()
+        if len(parts) < 3 or parts[1] == b"missing":
+            raise BotError(f"git object {parts[0].decode()} is missing from this clone")
+        size = int(parts[2])
+        start = header_end + 1
+        out[parts[0].decode()] = raw[start:start + size]
+        pos = start + size + 1
+    return out
+
+
+def read_file(repo: str, commit: str, path: str) -> bytes | None:
+    try:
+        return _git(repo, "show", f"{commit}:{path}")
+    except BotError:
+        return None

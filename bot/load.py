@@ -1,0 +1,196 @@
+"""Bytes of manifest files -> Resources. Pure: no file system, no git.
+
+Reading path: documents are split on `---` lines, a cheap text test drops documents that cannot
+be one of our kinds (most of a GitOps repo), and the rest is composed by libyaml (PyYAML's C
+loader), several times faster than a pure-Python loader. Round-trip YAML (ruamel) is used only
+where the bot writes YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import yaml
+
+from bot.config import Config
+from bot.findings import Ref, Severity, Skipped
+from bot.model import KINDS, Resource, as_dict, as_list, as_str
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SEPARATOR = re.compile(r"^---(?=[ \t\r]|$)", re.M)
+_RELEVANT = re.compile(
+    r"""(?:^[ \t-]*kind[ \t]*:[ \t]*["']?|["']kind["'][ \t]*:[ \t]*["'])"""
+    r"""(?:Gateway|VirtualService|DestinationRule|ServiceEntry|Sidecar|PeerAuthentication|Service|List)\b""",
+    re.M,
+)
+_TEMPLATE = re.compile(r"\{\{-?\s*(?:\.|\$|include\b|if\b|range\b|end\b|template\b|with\b|define\b|toYaml\b|tpl\b)")
+_PREAMBLE = re.compile(r"(?:[ \t]*(?:#.*|%.*)?\r?\n)*\Z")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    data: bytes
+    blob: str  # identity of the content (git blob id or a hash)
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass
+class Loaded:
+    resources: list[Resource] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)  # broken YAML in files in scope
+
+
+@dataclass
+class _Parsed:
+    resources: list[Resource]
+    skipped: list[Skipped]
+    problem: ParseProblem | None
+
+
+ParseCache = dict[tuple[str, str, bool], _Parsed]
+
+
+def load(files: Iterable[SourceFile], config: Config, in_scope: set[str] | None = None,
+         cache: ParseCache | None = None) -> Loaded:
+    """Load every file. Broken YAML in a file in `in_scope` (None: all) is a problem, elsewhere a skip."""
+    cache = {} if cache is None else cache
+    out = Loaded()
+    for f in files:
+        full = in_scope is None or f.path in in_scope
+        key = (f.path, f.blob, full)
+        parsed = cache.get(key)
+        if parsed is None:
+            parsed = cache[key] = parse_file(f.path, f.data, config, full)
+        out.resources += parsed.resources
+        out.skipped += parsed.skipped
+        if parsed.problem:
+            if full:
+                out.problems.append(parsed.problem)
+            else:
+                out.skipped.append(Skipped(f.path, f"not valid YAML: {parsed.problem.reason} (line {parsed.problem.line})"))
+    return out
+
+
+def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Parsed:
+    """Parse one file. `full=False` lets the text pre-filter skip documents of other kinds."""
+    if b"\0" in data[:8192]:
+        return _Parsed([], [Skipped(path, "binary file, not YAML")], None)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return _Parsed([], [Skipped(path, f"not UTF-8 text (byte {exc.start})")], None)
+    if _TEMPLATE.search(text):
+        return _Parsed([], [Skipped(path, "Helm/Go template: render it first (helm template) and compare the rendered trees with --base-dir/--head-dir")], None)
+    resources: list[Resource] = []
+    skipped: list[Skipped] = []
+    for chunk, offset, start_line in _documents(text):
+        if not full and not _RELEVANT.search(chunk):
+            continue
+        try:
+            node, body = _compose(chunk)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = start_line + (mark.line if mark else 0)
+            reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            return _Parsed([], [], ParseProblem(path, line, reason))
+        except RecursionError:
+            return _Parsed([], [], ParseProblem(path, start_line, "nesting too deep"))
+        if node is None:
+            continue
+        line = start_line + node.start_mark.line
+        _collect(resources, skipped, body, path, line, chunk, start_line, config, False)
+    return _Parsed(resources, skipped, None)
+
+
+def _documents(text: str) -> list[tuple[str, int, int]]:
+    """(text, offset, 1-based first line) of each document; a leading preamble joins the next."""
+    cuts = [m.start() for m in _SEPARATOR.finditer(text)]
+    starts = [0] + [c for c in cuts if c != 0]
+    out = []
+    line = 1
+    prev = 0
+    pending = None
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        line += text.count("\n", prev, start)
+        prev = start
+        chunk_start, chunk_line = (pending if pending else (start, line))
+        chunk = text[chunk_start:end]
+        if end < len(text) and _PREAMBLE.match(text, start, end) and not text.startswith("---", start):
+            pending = (chunk_start, chunk_line)  # only comments/directives: keep with the next one
+            continue
+        pending = None
+        out.append((chunk, chunk_start, chunk_line))
+    return out
+
+
+class _StrictLoader(_Loader):  # type: ignore[misc, valid-type]
+    """libyaml, plus the duplicate-key check that kubectl applies."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen = set()
+        for key_node, _ in node.value:
+            key = getattr(key_node, "value", None)
+            if isinstance(key_node, yaml.ScalarNode):
+                if key in seen and key != "<<":
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
+
+
+def _compose(chunk: str) -> tuple[Any, Any]:
+    loader = _StrictLoader(chunk)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _collect(out: list[Resource], skipped: list[Skipped], body: Any, path: str, line: int, source: str,
+             source_line: int, config: Config, from_list: bool) -> None:
+    if not isinstance(body, dict):
+        return
+    kind = as_str(body.get("kind"))
+    api_version = as_str(body.get("apiVersion")) or ""
+    if kind == "List" and not from_list:
+        for item in as_list(body.get("items")):
+            _collect(out, skipped, item, path, line, source, source_line, config, True)
+        return
+    if kind not in KINDS:
+        return
+    group = api_version.rpartition("/")[0]
+    if group != KINDS[kind] or (kind == "Service" and api_version != "v1"):
+        return
+    metadata = as_dict(body.get("metadata"))
+    name = as_str(metadata.get("name"))
+    if not name:
+        skipped.append(Skipped(path, f"line {line}: {kind} without metadata.name"))
+        return
+    namespace = as_str(metadata.get("namespace")) or config.default_namespace
+    if from_list:
+        source = yaml.safe_dump(body, sort_keys=False)
+    out.append(Resource(kind, api_version, namespace, name, body, path, line, source, source_line, from_list))
+
+
+def parse_problem_ref(problem: ParseProblem) -> Ref:
+    return Ref("File", "", problem.file, problem.file, problem.line)
+
+
+PARSE_SEVERITY = Severity.ERROR

@@ -1,0 +1,79 @@
+"""Collect the manifest files of one revision, from git objects or from a folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from bot import git, globs
+from bot.config import Config
+from bot.errors import BotError
+from bot.findings import Skipped
+from bot.load import SourceFile
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+def wanted(path: str, config: Config, only: tuple[str, ...] = ()) -> bool:
+    if not globs.match(path, config.paths) or globs.match(path, config.exclude):
+        return False
+    return not only or any(path == p or path.startswith(p.rstrip("/") + "/") for p in only)
+
+
+def from_git(repo: str, commits: list[str], config: Config, only: tuple[str, ...] = ()
+             ) -> tuple[list[list[SourceFile]], list[Skipped]]:
+    """The files of each commit; a blob shared by several commits is read once."""
+    skipped: list[Skipped] = []
+    listings = []
+    for commit in commits:
+        entries = []
+        for entry in git.list_tree(repo, commit):
+            if not wanted(entry.path, config, only):
+                continue
+            if entry.mode == "120000":
+                skipped.append(Skipped(entry.path, "symbolic link, not followed"))
+            elif entry.mode in ("100644", "100755"):
+                entries.append(entry)
+        listings.append(entries)
+    blobs = git.read_blobs(repo, sorted({e.blob for entries in listings for e in entries}))
+    files = []
+    for entries in listings:
+        kept = []
+        for e in entries:
+            if len(blobs[e.blob]) > MAX_FILE_BYTES:
+                skipped.append(Skipped(e.path, f"larger than {MAX_FILE_BYTES // 2**20} MiB"))
+            else:
+                kept.append(SourceFile(e.path, blobs[e.blob], e.blob))
+        files.append(kept)
+    return files, list(dict.fromkeys(skipped))
+
+
+def from_dir(root: str, config: Config, only: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
+    if not os.path.isdir(root):
+        raise BotError(f"{root}: no such directory")
+    root_real = os.path.realpath(root)
+    files: list[SourceFile] = []
+    skipped: list[Skipped] = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in sorted(names):
+            full = os.path.join(folder, name)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            if not wanted(rel, config, only):
+                continue
+            if os.path.islink(full):
+                target = os.path.realpath(full)
+                if not target.startswith(root_real + os.sep):
+                    skipped.append(Skipped(rel, "symbolic link pointing outside the tree, not followed"))
+                    continue
+            try:
+                if os.path.getsize(full) > MAX_FILE_BYTES:
+                    skipped.append(Skipped(rel, f"larger than {MAX_FILE_BYTES // 2**20} MiB"))
+                    continue
+                with open(full, "rb") as fh:
+                    data = fh.read()
+            except OSError as exc:
+                skipped.append(Skipped(rel, f"unreadable ({exc.strerror})"))
+                continue
+            files.append(SourceFile(rel, data, hashlib.sha1(data).hexdigest()))
+    return files, skipped
