@@ -1,0 +1,115 @@
+"""The pure pipeline: files -> resources -> changes -> findings -> plan -> Report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from bot.changes import Change, diff
+from bot.config import Config
+from bot.findings import Finding, Severity, Skipped, Suppressed
+from bot.load import Loaded, ParseCache, SourceFile, load
+from bot.model import Mesh
+from bot.plan import Plan, build_plan
+from bot.rules import RULES
+from bot.rules.base import Context
+
+FAIL_RANK = {"error": 3, "warning": 2, "notice": 1, "never": 99}
+
+
+@dataclass
+class Report:
+    mode: str  # diff | audit
+    base: str | None
+    head: str
+    resources: int
+    changes: list[Change]
+    findings: list[Finding]
+    suppressed: list[Suppressed]
+    plan: Plan
+    skipped: list[Skipped]
+    config: Config
+    disabled: list[str] = field(default_factory=list)
+
+    def count(self, severity: Severity, introduced_only: bool = False) -> int:
+        return sum(1 for f in self.findings if f.severity is severity and (f.introduced or not introduced_only))
+
+    def failing(self, fail_on: str) -> list[Finding]:
+        """Findings at or above `fail_on`; in diff mode only those the change introduced."""
+        threshold = FAIL_RANK[fail_on]
+        return [f for f in self.findings if f.severity.rank >= threshold and (self.mode == "audit" or f.introduced)]
+
+
+def _run_rules(ctx: Context, diff_mode: bool) -> list[Finding]:
+    out: list[Finding] = []
+    for rule in RULES:
+        settings = ctx.config.rule(rule.ID)
+        if not settings.enabled or (rule.DIFF_ONLY and not diff_mode):
+            continue
+        for found in rule.check(ctx):
+            out.append(replace(found, severity=settings.severity) if settings.severity else found)
+    return out
+
+
+def _suppress(findings: list[Finding], mesh: Mesh) -> tuple[list[Finding], list[Suppressed]]:
+    kept, suppressed = [], []
+    for f in findings:
+        res = mesh.by_key.get(f.resource.key)
+        if res is not None and f.rule in res.ignored_rules():
+            suppressed.append(Suppressed(f))
+        else:
+            kept.append(f)
+    return kept, suppressed
+
+
+def _order(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (not f.introduced, -f.severity.rank, f.resource.file,
+                                           f.location_line, f.rule, f.detail))
+
+
+def analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], config: Config,
+                 base_label: str | None, head_label: str, skipped: list[Skipped] | None = None) -> Report:
+    """Compare two revisions as a pull request does."""
+    base_blobs = {f.path: f.blob for f in base_files}
+    touched = {f.path for f in head_files if base_blobs.get(f.path) != f.blob}
+    cache: ParseCache = {}
+    base_loaded = load(base_files, config, touched, cache)
+    head_loaded = load(head_files, config, touched, cache)
+    base_mesh, head_mesh = Mesh(base_loaded.resources, config), Mesh(head_loaded.resources, config)
+    changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values())))
+    head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
+    base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))
+    before = {f.fingerprint for f in _run_rules(base_ctx, diff_mode=False)}
+    findings = [replace(f, introduced=f.fingerprint not in before) for f in _run_rules(head_ctx, diff_mode=True)]
+    findings, suppressed = _suppress(findings, head_mesh)
+    return Report(
+        mode="diff", base=base_label, head=head_label, resources=len(head_mesh.by_key),
+        changes=list(changes), findings=_order(findings), suppressed=suppressed,
+        plan=build_plan(head_ctx, findings), skipped=_skips(skipped, head_loaded, base_loaded),
+        config=config, disabled=_disabled(config),
+    )
+
+
+def analyze_audit(files: list[SourceFile], config: Config, label: str,
+                  skipped: list[Skipped] | None = None) -> Report:
+    """Check one revision as a whole."""
+    loaded = load(files, config)
+    mesh = Mesh(loaded.resources, config)
+    ctx = Context(mesh, None, (), config, tuple(loaded.problems))
+    findings = [replace(f, introduced=False) for f in _run_rules(ctx, diff_mode=False)]
+    findings, suppressed = _suppress(findings, mesh)
+    return Report(
+        mode="audit", base=None, head=label, resources=len(mesh.by_key), changes=[],
+        findings=_order(findings), suppressed=suppressed, plan=Plan(()), skipped=_skips(skipped, loaded),
+        config=config, disabled=_disabled(config),
+    )
+
+
+def _skips(extra: list[Skipped] | None, *loaded: Loaded) -> list[Skipped]:
+    out = list(extra or [])
+    for part in loaded:
+        out += part.skipped
+    return sorted(dict.fromkeys(out), key=lambda s: (s.file, s.reason))
+
+
+def _disabled(config: Config) -> list[str]:
+    return sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled)

@@ -1,0 +1,159 @@
+"""Resource-level diff: pair resources by (kind, namespace, name) and say what changed.
+
+A moved file, reordered keys, comments or quoting are not changes: resources are compared as
+parsed values. Lists of named items (subsets, servers, ports, routes with names) are compared by
+name, not by position.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.findings import Ref
+from bot.model import Resource
+
+_NOISE_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink")
+_NOISE_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+
+
+@dataclass(frozen=True, eq=False)
+class Change:
+    kind: str
+    namespace: str
+    name: str
+    change: str  # added | removed | modified
+    base: Resource | None
+    head: Resource | None
+    paths: tuple[str, ...] = ()
+    what: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.namespace, self.name)
+
+    @property
+    def resource(self) -> Resource:
+        res = self.head or self.base
+        assert res is not None
+        return res
+
+    @property
+    def file(self) -> str:
+        return self.resource.file
+
+    @property
+    def line(self) -> int:
+        return self.resource.line
+
+    def ref(self) -> Ref:
+        return self.resource.ref()
+
+
+def normalize(body: dict[str, Any]) -> dict[str, Any]:
+    """The part of a document that matters to the cluster, with named lists keyed by name."""
+    out = {k: v for k, v in body.items() if k != "status"}
+    metadata = out.get("metadata")
+    if isinstance(metadata, dict):
+        metadata = {k: v for k, v in metadata.items() if k not in _NOISE_METADATA}
+        annotations = metadata.get("annotations")
+        if isinstance(annotations, dict):
+            metadata["annotations"] = {k: v for k, v in annotations.items() if k not in _NOISE_ANNOTATIONS}
+        out["metadata"] = metadata
+    return _by_name(out)
+
+
+def _by_name(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _by_name(v) for k, v in value.items()}
+    if isinstance(value, list):
+        names = [_item_name(v) for v in value]
+        if value and all(names) and len(set(names)) == len(names):
+            return {f"[{n}]": _by_name(v) for n, v in zip(names, value)}
+        return [_by_name(v) for v in value]
+    return value
+
+
+def _item_name(item: Any) -> str | None:
+    if isinstance(item, dict):
+        name = item.get("name")
+        if isinstance(name, (str, int)) and not isinstance(name, bool):
+            return str(name)
+        port = item.get("port")
+        if isinstance(port, dict) and isinstance(port.get("name"), str):
+            return str(port["name"])
+    return None
+
+
+def diff(base: list[Resource], head: list[Resource]) -> list[Change]:
+    before = {r.key: r for r in base}
+    after = {r.key: r for r in head}
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        b, a = before.get(key), after.get(key)
+        if b is None and a is not None:
+            changes.append(Change(*key, "added", None, a, (), ("added",)))
+        elif a is None and b is not None:
+            changes.append(Change(*key, "removed", b, None, (), ("removed",)))
+        elif a is not None and b is not None:
+            nb, na = normalize(b.body), normalize(a.body)
+            if nb != na:
+                paths = changed_paths(nb, na)
+                changes.append(Change(*key, "modified", b, a, tuple(p for p, _ in paths), summarize(paths)))
+    return changes
+
+
+def changed_paths(before: Any, after: Any) -> list[tuple[str, str]]:
+    """(path, how) pairs: how is added, removed or changed."""
+    from deepdiff import DeepDiff
+
+    result = DeepDiff(before, after, ignore_order=False, verbose_level=1, threshold_to_diff_deeper=0)
+    out = []
+    for report, how in (
+        ("dictionary_item_added", "added"),
+        ("iterable_item_added", "added"),
+        ("dictionary_item_removed", "removed"),
+        ("iterable_item_removed", "removed"),
+        ("values_changed", "changed"),
+        ("type_changes", "changed"),
+    ):
+        for path in result.get(report, ()):
+            out.append((_format(path), how))
+    return sorted(set(out))
+
+
+_STEP = re.compile(r"\[('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\d+)\]")
+
+
+def _format(path: str) -> str:
+    """root['spec']['subsets']['[v3]'] -> spec.subsets[v3]"""
+    out = ""
+    for match in _STEP.finditer(path):
+        raw = match.group(1)
+        if raw[0] in "'\"":
+            step = raw[1:-1]
+            out += step if step.startswith("[") else (("." if out else "") + step)
+        else:
+            out += f"[{raw}]"
+    return out
+
+
+_LABELS = {"subsets": "subset", "servers": "server", "ports": "port", "http": "http route", "tcp": "tcp route",
+           "tls": "tls route"}
+
+
+def summarize(paths: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Short phrases such as "subset v3 added" or "exportTo changed"."""
+    out: list[str] = []
+    for path, how in paths:
+        m = re.match(r"spec\.(subsets|servers|ports|http|tcp|tls)\[([^\]]+)\]$", path)
+        if m:
+            phrase = f"{_LABELS[m.group(1)]} {m.group(2)} {how}"
+        else:
+            path = re.sub(r"\[\d+\]$", "", path)  # exportTo[0] -> exportTo
+            top = re.match(r"(spec\.[A-Za-z]+(?:\[[^\]]+\])?|metadata\.[A-Za-z]+|[A-Za-z]+)", path)
+            phrase = f"{(top.group(1) if top else path).removeprefix('spec.')} changed"
+        if phrase not in out:
+            out.append(phrase)
+    return tuple(out)

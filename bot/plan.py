@@ -1,0 +1,252 @@
+"""Staged apply plan: make before break.
+
+Dependencies between changed resources decide the order
+(https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfiguring-service-routes):
+subsets, Gateways, ServiceEntries and Services a route starts using are applied before the
+route; a route stops using something before that thing is removed. A DestinationRule that both
+gains a subset a route needs and loses one a route leaves is applied twice: first with both
+subsets, at the end as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.findings import Finding
+from bot.model import Resource, as_dict, as_list, vs_destinations, vs_gateways
+from bot.rules.base import Context
+from bot.rules.subset_add_order import added_subsets
+from bot.rules.subset_remove_order import removed_subsets
+
+Key = tuple[str, str, str]
+Node = tuple[Key, str]  # (resource key, phase: "" | "transition")
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # apply | delete
+    resource: Resource  # as at head (apply) or base (delete)
+    source: str  # the document to apply or delete, as written
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Stage:
+    title: str
+    steps: tuple[Step, ...]
+    wait: str | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def apply(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.action == "apply")
+
+    @property
+    def delete(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.action == "delete")
+
+
+@dataclass(frozen=True)
+class Plan:
+    stages: tuple[Stage, ...]
+
+    @property
+    def staged(self) -> bool:
+        return len(self.stages) > 1
+
+
+def build_plan(ctx: Context, findings: list[Finding] | None = None) -> Plan:
+    if not ctx.changes or ctx.base is None:
+        return Plan(())
+    changes = {c.key: c for c in ctx.changes}
+    edges: set[tuple[Node, Node]] = set()
+    make_edges: set[tuple[Key, Key]] = set()  # DR must precede VS (subset added)
+    break_edges: set[tuple[Key, Key]] = set()  # VS must precede DR (subset removed)
+    added, removed = added_subsets(ctx), removed_subsets(ctx)
+    for change in ctx.changed("VirtualService"):
+        before = _uses(change.base)
+        after = _uses(change.head)
+        for use in after - before:
+            for dep in _providers(ctx, use, added):
+                if dep[0] == "DestinationRule":
+                    make_edges.add((dep, change.key))
+                else:
+                    edges.add(((dep, ""), (change.key, "")))
+        for use in before - after:
+            for dep in _removals(ctx, use, removed):
+                if dep[0] == "DestinationRule":
+                    break_edges.add((change.key, dep))
+                else:
+                    edges.add(((change.key, ""), (dep, "")))
+    both = {a for a, _ in make_edges} & {b for _, b in break_edges}
+    for dr, vs in make_edges:
+        edges.add(((dr, "transition" if dr in both else ""), (vs, "")))
+    for vs, dr in break_edges:
+        edges.add(((vs, ""), (dr, "")))
+    for dr in both:
+        edges.add(((dr, "transition"), (dr, "")))
+    if not edges:
+        steps = tuple(_step(c) for c in ctx.changes)
+        return Plan((Stage("Apply all changes in one step", steps, None),))
+    nodes: list[Node] = [(k, "") for k in changes] + [(k, "transition") for k in sorted(both)]
+    levels = _levels(nodes, edges)
+    count = max(levels.values()) + 1
+    stages = []
+    for level in range(count):
+        steps = []
+        for node in nodes:
+            if levels[node] != level:
+                continue
+            change = changes[node[0]]
+            steps.append(_transition(ctx, change.base, change.head) if node[1] else _step(change))
+        stages.append(steps)
+    return Plan(tuple(_stage(i, steps, i == count - 1, stages) for i, steps in enumerate(stages)))
+
+
+def _uses(vs: Resource | None) -> set[tuple[str, str]]:
+    """What a VirtualService depends on: ("subset", host/subset), ("gateway", ns/name), ("host", host)."""
+    if vs is None:
+        return set()
+    out = set()
+    for d in vs_destinations(vs):
+        out.add(("host", d.host))
+        if d.subset:
+            out.add(("subset", f"{d.host}/{d.subset}"))
+    for g in vs_gateways(vs):
+        if not g.is_mesh:
+            out.add(("gateway", f"{g.namespace}/{g.name}"))
+    return out
+
+
+def _providers(ctx: Context, use: tuple[str, str], added: dict[tuple[str, str], list[Resource]]) -> list[Key]:
+    """Resources this change creates (or extends) that `use` needs."""
+    what, value = use
+    if what == "subset":
+        host, _, subset = value.rpartition("/")
+        return [dr.key for dr in added.get((host, subset), [])]
+    created = {c.key for c in ctx.changes if c.change == "added"}
+    if what == "gateway":
+        ns, _, name = value.partition("/")
+        key = ("Gateway", ns, name)
+        return [key] if key in created else []
+    return [r.key for r in ctx.head.host_defined(value) if r.key in created]
+
+
+def _removals(ctx: Context, use: tuple[str, str], removed: dict[tuple[str, str], Resource]) -> list[Key]:
+    """Resources this change deletes (or shrinks) that `use` used to need."""
+    assert ctx.base is not None
+    what, value = use
+    if what == "subset":
+        host, _, subset = value.rpartition("/")
+        dr = removed.get((host, subset))
+        return [dr.key] if dr else []
+    deleted = {c.key for c in ctx.changes if c.change == "removed"}
+    if what == "gateway":
+        ns, _, name = value.partition("/")
+        key = ("Gateway", ns, name)
+        return [key] if key in deleted else []
+    return [r.key for r in ctx.base.host_defined(value) if r.key in deleted]
+
+
+def _levels(nodes: list[Node], edges: set[tuple[Node, Node]]) -> dict[Node, int]:
+    """Longest-path layering; a cycle (contradictory order) puts its members in the last stage."""
+    preds: dict[Node, set[Node]] = {n: set() for n in nodes}
+    for a, b in edges:
+        if a in preds and b in preds:
+            preds[b].add(a)
+    levels: dict[Node, int] = {}
+    remaining = set(nodes)
+    while remaining:
+        ready = [n for n in remaining if preds[n] <= levels.keys()]
+        if not ready:
+            top = max(levels.values(), default=-1) + 1
+            for n in remaining:
+                levels[n] = top
+            break
+        for n in ready:
+            levels[n] = max((levels[p] + 1 for p in preds[n]), default=0)
+            remaining.discard(n)
+    return levels
+
+
+def _step(change: Any) -> Step:
+    if change.head is not None:
+        return Step("apply", change.head, change.head.source)
+    return Step("delete", change.base, change.base.source)
+
+
+def _transition(ctx: Context, base: Resource | None, head: Resource | None) -> Step:
+    """The DestinationRule as at head plus the subsets it loses: nothing breaks while routes move."""
+    assert head is not None and base is not None
+    keep = [s for s in as_list(base.spec.get("subsets"))
+            if as_dict(s).get("name") not in {as_dict(h).get("name") for h in as_list(head.spec.get("subsets"))}]
+    names = ", ".join(str(as_dict(s).get("name")) for s in keep)
+    return Step("apply", head, _with_subsets(head, keep),
+                note=f"transition version: as at head, still keeping subset {names} until routes have moved")
+
+
+def _with_subsets(head: Resource, extra: list[Any]) -> str:
+    """The head document's text with `extra` subsets appended; comments kept (round-trip YAML)."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    try:
+        doc = yaml.load(head.source) if not head.from_list else None
+    except Exception:  # noqa: BLE001 - fall back to a plain dump below
+        doc = None
+    if not isinstance(doc, dict):
+        import yaml as pyyaml
+
+        body = dict(head.body)
+        spec = dict(as_dict(body.get("spec")))
+        spec["subsets"] = list(as_list(spec.get("subsets"))) + extra
+        body["spec"] = spec
+        return "---\n" + pyyaml.safe_dump(body, sort_keys=False)
+    spec = doc.setdefault("spec", {})
+    subsets = spec.get("subsets")
+    if not isinstance(subsets, list):
+        subsets = spec["subsets"] = []
+    subsets.extend(extra)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return "---\n" + out.getvalue()
+
+
+def _stage(index: int, steps: list[Step], last: bool, all_stages: list[list[Step]]) -> Stage:
+    applied = [s.resource for s in steps if s.action == "apply"]
+    parts = [("apply " if s.action == "apply" else "delete ") + s.resource.display
+             + (" (transition: subsets of base and head)" if s.note else "") for s in steps]
+    title = "; ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+    title = title[0].upper() + title[1:]
+    wait = None
+    if not last:
+        if applied:
+            wait = " && ".join(
+                f"istioctl x wait --for=distribution {r.kind} {r.name}.{r.namespace}" for r in applied)
+        else:
+            wait = "sleep 10  # deletions cannot be waited on: give proxies a few seconds"
+    notes = []
+    for file in sorted({s.resource.file for s in steps if s.action == "apply"}):
+        others = sorted({i + 1 for i, st in enumerate(all_stages) for s in st
+                         if s.action == "apply" and s.resource.file == file and i != index})
+        if others:
+            word = "stage" if len(others) == 1 else "stages"
+            notes.append(f"{file} also holds documents of {word} {', '.join(map(str, others))}: "
+                         f"apply only this stage's documents (--plan-dir writes them to stage-{index + 1}.yaml)")
+    return Stage(title, tuple(steps), wait, tuple(notes))
+
+
+def stage_files(plan: Plan) -> dict[str, str]:
+    """File name -> content for --plan-dir: each stage's documents exactly as written at head."""
+    out = {}
+    for i, stage in enumerate(plan.stages, start=1):
+        for action, suffix in (("apply", ""), ("delete", ".delete")):
+            docs = [s.source if s.source.startswith("---") else "---\n" + s.source
+                    for s in stage.steps if s.action == action]
+            if docs:
+                out[f"stage-{i}{suffix}.yaml"] = "".join(d if d.endswith("\n") else d + "\n" for d in docs)
+    return out

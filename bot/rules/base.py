@@ -1,0 +1,66 @@
+"""The rule contract and the context rules read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+from bot.changes import Change
+from bot.config import Config
+from bot.findings import Finding, Ref, Severity
+from bot.load import ParseProblem
+from bot.model import Mesh, Resource
+
+DOCS_BASE = "https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/"
+BEST_PRACTICES = "https://istio.io/latest/docs/ops/best-practices/traffic-management/"
+NETWORK_ISSUES = "https://istio.io/latest/docs/ops/common-problems/network-issues/"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule sees. `base` is None in audit mode and when a snapshot rule runs on the base."""
+
+    head: Mesh
+    base: Mesh | None
+    changes: tuple[Change, ...]
+    config: Config
+    problems: tuple[ParseProblem, ...] = ()  # broken YAML at the revision `head` stands for
+
+    def changed(self, kind: str | None = None) -> list[Change]:
+        return [c for c in self.changes if kind is None or c.kind == kind]
+
+
+class Rule(Protocol):
+    ID: str
+    SEVERITY: Severity
+    SUMMARY: str
+    GUIDANCE: str  # link to the Istio guidance the rule enforces
+    DIFF_ONLY: bool  # compares base with head; does not run in audit
+
+    def check(self, ctx: Context) -> Iterator[Finding]: ...
+
+
+def docs_url(rule_id: str) -> str:
+    return f"{DOCS_BASE}{rule_id}.md"
+
+
+def finding(rule_id: str, severity: Severity, res: Resource, message: str, *, fix: str = "",
+            detail: str = "", related: list[Resource] | tuple[Resource, ...] = (),
+            line: int | None = None) -> Finding:
+    refs: tuple[Ref, ...] = tuple(dict.fromkeys(r.ref() for r in related if r.key != res.key))
+    return Finding(rule_id, severity, message, res.ref(), refs, fix, detail or message, line)
+
+
+def names(resources: list[Resource] | tuple[Resource, ...]) -> str:
+    return ", ".join(r.display for r in resources)
+
+
+def newer(ctx: Context, a: Resource, b: Resource) -> tuple[Resource, Resource]:
+    """(newer, older) of two resources: one the change adds beats one it modifies beats the rest.
+
+    Istio orders conflicting config by creation time and keeps the oldest
+    (`pilot/pkg/model/config.go` sortConfigByCreationTime), so what a PR adds is what loses.
+    """
+    rank = {c.key: (2 if c.change == "added" else 1) for c in ctx.changes}
+    ka, kb = (rank.get(a.key, 0), a.key), (rank.get(b.key, 0), b.key)
+    return (a, b) if ka > kb else (b, a)

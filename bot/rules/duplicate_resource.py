@@ -1,0 +1,29 @@
+"""duplicate-resource: the same resource is defined twice at one revision."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.model import Resource
+from bot.rules.base import Context, finding
+
+ID = "duplicate-resource"
+SEVERITY = Severity.ERROR
+SUMMARY = "The same kind, namespace and name is defined twice"
+GUIDANCE = "https://istio.io/latest/docs/ops/best-practices/traffic-management/"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    first: dict[tuple[str, str, str], Resource] = {}
+    for res in ctx.head.resources:
+        if res.key not in first:
+            first[res.key] = res
+            continue
+        original = first[res.key]
+        yield finding(
+            ID, SEVERITY, res,
+            f"is also defined at {original.file}:{original.line}; the one applied last silently replaces "
+            "the other, and which one that is depends on file order",
+            fix="keep one definition", detail=f"{res.file}", related=[original])

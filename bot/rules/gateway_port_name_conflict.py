@@ -1,0 +1,57 @@
+"""gateway-port-name-conflict: two HTTPS servers on one workload share port number and name."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.model import gateway_servers
+from bot.rules.base import NETWORK_ISSUES, Context, finding, newer
+from bot.rules.gateway_pairs import server_pairs
+
+ID = "gateway-port-name-conflict"
+SEVERITY = Severity.NOTICE  # error before Istio 1.1 and inside one Gateway
+SUMMARY = "Two HTTPS servers on one gateway workload use the same port number and name"
+GUIDANCE = NETWORK_ISSUES + "#port-conflict-when-configuring-multiple-tls-hosts-in-a-gateway"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    mesh = ctx.head
+    for gw in mesh.of("Gateway"):
+        seen: dict[str, int] = {}
+        for server in gateway_servers(gw):
+            if not server.name:
+                continue
+            if server.name in seen:
+                yield finding(
+                    ID, Severity.ERROR, gw,
+                    f"servers {seen[server.name]} and {server.index} both name their port {server.name!r}; "
+                    "port names must be unique within a Gateway and the API server rejects it",
+                    fix=f"rename the port of server {server.index}", detail=f"inside:{server.name}",
+                    line=gw.field_line("spec", "servers", server.index, "port"))
+            seen.setdefault(server.name, server.index)
+    old = ctx.config.istio_version < (1, 1)
+    for pair in server_pairs(mesh):
+        sa, sb = pair.sa, pair.sb
+        if sa.protocol != "HTTPS" or sb.protocol != "HTTPS" or sa.number is None:
+            continue
+        if (sa.number, sa.name) != (sb.number, sb.name) or not sa.name:
+            continue
+        res, other = newer(ctx, pair.a, pair.b)
+        server = sa if res is pair.a else sb
+        if old:
+            severity = Severity.ERROR
+            message = (f"HTTPS port {sa.number} is named {sa.name!r} here and in {other.display} on the same "
+                       f"workload; before Istio 1.1 pilot skips the later server ('non unique port name for "
+                       "HTTPS port') and its hosts get no route")
+            fix = f"give this server a unique port name (e.g. {sa.name}-{res.name})"
+        else:
+            severity = Severity.NOTICE
+            message = (f"HTTPS port {sa.number} is named {sa.name!r} here and in {other.display} on the same "
+                       "workload; harmless since Istio 1.1, where HTTPS route names include the Gateway's "
+                       "name and namespace")
+            fix = "nothing to do on Istio 1.1 or later; rename the port only if older proxies still run"
+        yield finding(ID, severity, res, message, fix=fix,
+                      detail=f"{other.namespace}/{other.name}:{sa.number}:{sa.name}", related=[other],
+                      line=res.field_line("spec", "servers", server.index, "port"))

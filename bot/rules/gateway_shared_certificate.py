@@ -1,0 +1,44 @@
+"""gateway-shared-certificate: two Gateways on one workload serve one certificate."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.rules.base import NETWORK_ISSUES, Context, finding, newer
+from bot.rules.gateway_pairs import server_pairs
+
+ID = "gateway-shared-certificate"
+SEVERITY = Severity.WARNING
+SUMMARY = "Two Gateways on one workload serve TLS from the same certificate for different hosts"
+GUIDANCE = NETWORK_ISSUES + "#404-errors-occur-when-multiple-gateways-configured-with-same-tls-certificate"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    reported = set()
+    for pair in server_pairs(ctx.head):
+        sa, sb = pair.sa, pair.sb
+        if sa.tls is None or sb.tls is None or set(sa.hosts) == set(sb.hosts):
+            continue
+        shared = sorted(sa.credential_names & sb.credential_names)
+        if shared:
+            what = f"credentialName {shared[0]}"
+        elif sa.cert_files and sa.cert_files == sb.cert_files:
+            what = f"certificate file {sa.cert_files[0]}"
+        else:
+            continue
+        res, other = newer(ctx, pair.a, pair.b)
+        mine, theirs = (sa, sb) if res is pair.a else (sb, sa)
+        key = (res.key, other.key, what)
+        if key in reported:
+            continue
+        reported.add(key)
+        yield finding(
+            ID, SEVERITY, res,
+            f"serves {', '.join(mine.hosts)} with {what}, which {other.display} also serves for "
+            f"{', '.join(theirs.hosts)} on the same workload; browsers reuse the HTTP/2 connection for the "
+            "other host and get 404s",
+            fix="use one Gateway with a wildcard host (or both hosts) and bind both VirtualServices to it",
+            detail=f"{other.namespace}/{other.name}:{what}", related=[other],
+            line=res.field_line("spec", "servers", mine.index, "tls"))

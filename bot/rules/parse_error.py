@@ -1,0 +1,22 @@
+"""parse-error: a file the change touches is not valid YAML."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot.findings import Finding, Ref, Severity
+from bot.rules.base import Context
+
+ID = "parse-error"
+SEVERITY = Severity.ERROR
+SUMMARY = "A manifest file is not valid YAML"
+GUIDANCE = "https://kubernetes.io/docs/concepts/overview/working-with-objects/"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    for problem in ctx.problems:
+        ref = Ref("File", "", problem.file, problem.file, problem.line)
+        yield Finding(ID, SEVERITY, f"is not valid YAML: {problem.reason} (line {problem.line}); "
+                      "kubectl and Argo CD will refuse the whole file", ref,
+                      fix="fix the YAML syntax", detail=problem.file)

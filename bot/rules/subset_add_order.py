@@ -1,0 +1,57 @@
+"""subset-add-order: a subset and the route that uses it arrive in the same change."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.model import dr_host, dr_subsets, vs_destinations
+from bot.rules.base import BEST_PRACTICES, Context, finding
+
+ID = "subset-add-order"
+SEVERITY = Severity.WARNING
+SUMMARY = "A VirtualService starts routing to a subset that the same change adds"
+GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
+DIFF_ONLY = True
+
+
+def added_subsets(ctx: Context) -> dict[tuple[str, str], list]:
+    """(host, subset) -> DestinationRules that add it in this change."""
+    out: dict[tuple[str, str], list] = {}
+    for change in ctx.changed("DestinationRule"):
+        if change.head is None:
+            continue
+        host = dr_host(change.head)
+        if not host:
+            continue
+        before = set(dr_subsets(change.base)) if change.base and dr_host(change.base) == host else set()
+        for subset in dr_subsets(change.head):
+            if subset not in before:
+                out.setdefault((host, subset), []).append(change.head)
+    return out
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    if ctx.base is None:
+        return
+    new = added_subsets(ctx)
+    if not new:
+        return
+    for change in ctx.changed("VirtualService"):
+        if change.head is None:
+            continue
+        before = {(d.host, d.subset) for d in vs_destinations(change.base)} if change.base else set()
+        seen = set()
+        for dest in vs_destinations(change.head):
+            pair = (dest.host, dest.subset or "")
+            if not dest.subset or pair in before or pair not in new or pair in seen:
+                continue
+            seen.add(pair)
+            drs = new[pair]
+            yield finding(
+                ID, SEVERITY, change.head,
+                f"starts routing to subset {dest.subset} of {dest.host}, which {drs[0].display} adds in this "
+                "change; applied together, Envoy can get the route before the subset and return 503s",
+                fix=f"apply {drs[0].display} first, wait until it is distributed, then apply {change.head.display}",
+                detail=f"{dest.host}/{dest.subset}", related=drs, line=change.head.field_line(*dest.path),
+            )

@@ -1,0 +1,53 @@
+"""subset-missing: a route names a subset that no DestinationRule its clients use defines."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot import hosts as H
+from bot.findings import Finding, Severity
+from bot.model import dr_host, dr_subsets, vs_destinations
+from bot.rules.base import BEST_PRACTICES, Context, finding, names
+
+ID = "subset-missing"
+SEVERITY = Severity.ERROR
+SUMMARY = "A VirtualService routes to a subset that no DestinationRule its clients use defines"
+GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    mesh = ctx.head
+    for vs in mesh.of("VirtualService"):
+        clients = mesh.clients(vs)
+        seen = set()
+        for dest in vs_destinations(vs):
+            if not dest.subset or (dest.host, dest.subset) in seen:
+                continue
+            seen.add((dest.host, dest.subset))
+            used = {}
+            missing = []
+            for client in clients:
+                drs = mesh.destination_rules_for(dest.host, client)
+                if not any(dest.subset in dr_subsets(dr) for dr in drs):
+                    missing.append(client)
+                    used[client] = drs
+            if not missing:
+                continue
+            defining = [dr for dr in mesh.of("DestinationRule")
+                        if (h := dr_host(dr)) and H.covers(h, dest.host) and dest.subset in dr_subsets(dr)]
+            who = ", ".join(missing)
+            if not defining:
+                message = (f"routes to subset {dest.subset} of {dest.host}, but no DestinationRule in the "
+                           f"repository defines it; requests from {who} get 503s (no healthy upstream)")
+                fix = f"add subset {dest.subset} to the DestinationRule for {dest.host}, or route elsewhere"
+            else:
+                shadow = sorted({dr.display for c in missing for dr in used[c]})
+                on_path = f"they use {', '.join(shadow)} instead" if shadow else "none is on their lookup path"
+                message = (f"routes to subset {dest.subset} of {dest.host}; {names(defining)} defines it, but "
+                           f"clients in {who} do not use that DestinationRule ({on_path}: lookup is client "
+                           "namespace, then service namespace, then root namespace)")
+                fix = "define the subset in the DestinationRule those clients use, or move the DestinationRule to the service's namespace"
+            yield finding(ID, SEVERITY, vs, message, fix=fix, detail=f"{dest.host}/{dest.subset}|{who}",
+                          related=defining, line=vs.field_line(*dest.path))
+
