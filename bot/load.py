@@ -173,9 +173,11 @@ def _collect(out: list[Resource], skipped: list[Skipped], body: Any, path: str, 
         for item in as_list(body.get("items")):
             _collect(out, skipped, item, path, line, source, source_line, config, True)
         return
+    group = api_version.rpartition("/")[0]
+    if kind == "Gateway" and group == "gateway.networking.k8s.io":
+        kind = "KubernetesGateway"  # Gateway API: VirtualServices may bind to it by ns/name
     if kind not in KINDS:
         return
-    group = api_version.rpartition("/")[0]
     if group != KINDS[kind] or (kind == "Service" and api_version != "v1"):
         return
     metadata = as_dict(body.get("metadata"))

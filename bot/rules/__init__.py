@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from bot.rules import (
+    dr_fragment_conflict,
+    dr_lookup_path,
+    dr_tls_conflict,
     duplicate_resource,
+    exportto_narrowed,
     exportto_widened,
     gateway_host_conflict,
     gateway_port_name_conflict,
     gateway_shared_certificate,
+    ingress_bypasses_subsets,
     parse_error,
+    reference_missing,
     subset_add_order,
     subset_missing,
+    subset_policy_unused,
     subset_remove_order,
+    vs_fragment_conflict,
+    vs_unreachable_rule,
 )
 from bot.rules.base import Rule
 
@@ -25,6 +34,15 @@ RULES: tuple[Rule, ...] = (
     gateway_host_conflict,
     gateway_shared_certificate,
     exportto_widened,
+    exportto_narrowed,
+    dr_lookup_path,
+    vs_fragment_conflict,
+    dr_fragment_conflict,
+    dr_tls_conflict,
+    ingress_bypasses_subsets,
+    vs_unreachable_rule,
+    subset_policy_unused,
+    reference_missing,
 )  # type: ignore[assignment]
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)

@@ -55,12 +55,16 @@ def names(resources: list[Resource] | tuple[Resource, ...]) -> str:
     return ", ".join(r.display for r in resources)
 
 
-def newer(ctx: Context, a: Resource, b: Resource) -> tuple[Resource, Resource]:
-    """(newer, older) of two resources: one the change adds beats one it modifies beats the rest.
+def losers(ctx: Context, a: Resource, b: Resource) -> list[tuple[Resource, Resource]]:
+    """(loser, winner) pairs of two conflicting resources.
 
     Istio orders conflicting config by creation time and keeps the oldest
-    (`pilot/pkg/model/config.go` sortConfigByCreationTime), so what a PR adds is what loses.
+    (`pilot/pkg/model/config.go` sortConfigByCreationTime), so what a change adds loses to what it
+    modifies, which loses to what it leaves alone. When the repository cannot tell (an audit, or
+    two resources of the same age), either may lose and both are reported.
     """
     rank = {c.key: (2 if c.change == "added" else 1) for c in ctx.changes}
-    ka, kb = (rank.get(a.key, 0), a.key), (rank.get(b.key, 0), b.key)
-    return (a, b) if ka > kb else (b, a)
+    ra, rb = rank.get(a.key, 0), rank.get(b.key, 0)
+    if ra == rb:
+        return [(a, b), (b, a)]
+    return [(a, b)] if ra > rb else [(b, a)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from bot.findings import Finding, Severity
-from bot.rules.base import NETWORK_ISSUES, Context, finding, newer
+from bot.model import Resource, Server
+from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
 from bot.rules.gateway_pairs import http_family, server_pairs
 
 ID = "gateway-host-conflict"
@@ -23,25 +24,31 @@ def check(ctx: Context) -> Iterator[Finding]:
         sa, sb = pair.sa, pair.sb
         if sa.number is None or sa.number != sb.number or sa.bind != sb.bind:
             continue
-        res, other = newer(ctx, pair.a, pair.b)
-        mine, theirs = (sa, sb) if res is pair.a else (sb, sa)
-        where = f"port {sa.number}" + (f" (bind {sa.bind})" if sa.bind else "")
-        if sa.is_tls and sb.is_tls:
-            shared = sorted(set(sa.hosts) & set(sb.hosts))
-            if not shared:
-                continue
-            message = (f"serves TLS host {', '.join(shared)} on {where} like {other.display} on the same "
-                       "workload; Istio keeps the older Gateway's server and drops this one "
-                       "('duplicate host names'), so its routes get no traffic")
-            fix = f"serve {', '.join(shared)} from one Gateway, or bind the servers to different ports"
-            detail = f"host:{other.namespace}/{other.name}:{sa.number}:{','.join(shared)}"
-        elif not sa.is_tls and not sb.is_tls and http_family(sa.protocol) != http_family(sb.protocol):
-            message = (f"serves {mine.protocol or 'HTTP'} on {where} while {other.display} serves "
-                       f"{theirs.protocol or 'HTTP'} there on the same workload; one listener cannot carry "
-                       "both, so Istio drops the newer server ('conflict with existing server')")
-            fix = "move one of the servers to another port"
-            detail = f"protocol:{other.namespace}/{other.name}:{sa.number}"
-        else:
-            continue
-        yield finding(ID, SEVERITY, res, message, fix=fix, detail=detail, related=[other],
-                      line=res.field_line("spec", "servers", mine.index))
+        for res, other in losers(ctx, pair.a, pair.b):
+            mine, theirs = (sa, sb) if res is pair.a else (sb, sa)
+            found = _conflict(res, mine, other, theirs)
+            if found:
+                yield found
+
+
+def _conflict(res: Resource, mine: Server, other: Resource, theirs: Server) -> Finding | None:
+    where = f"port {mine.number}" + (f" (bind {mine.bind})" if mine.bind else "")
+    if mine.is_tls and theirs.is_tls:
+        shared = sorted(set(mine.hosts) & set(theirs.hosts))
+        if not shared:
+            return None
+        message = (f"serves TLS host {', '.join(shared)} on {where} like {other.display} on the same "
+                   "workload; Istio keeps the older Gateway's server and drops the newer one "
+                   "('duplicate host names'), so its routes get no traffic")
+        fix = f"serve {', '.join(shared)} from one Gateway, or bind the servers to different ports"
+        detail = f"host:{other.namespace}/{other.name}:{mine.number}:{','.join(shared)}"
+    elif not mine.is_tls and not theirs.is_tls and http_family(mine.protocol) != http_family(theirs.protocol):
+        message = (f"serves {mine.protocol or 'HTTP'} on {where} while {other.display} serves "
+                   f"{theirs.protocol or 'HTTP'} there on the same workload; one listener cannot carry "
+                   "both, so Istio drops the newer server ('conflict with existing server')")
+        fix = "move one of the servers to another port"
+        detail = f"protocol:{other.namespace}/{other.name}:{mine.number}"
+    else:
+        return None
+    return finding(ID, SEVERITY, res, message, fix=fix, detail=detail, related=[other],
+                   line=res.field_line("spec", "servers", mine.index))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from bot.findings import Finding, Severity
-from bot.model import gateway_servers
-from bot.rules.base import NETWORK_ISSUES, Context, finding, newer
+from bot.model import Resource, Server, gateway_servers
+from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
 from bot.rules.gateway_pairs import server_pairs
 
 ID = "gateway-port-name-conflict"
@@ -38,20 +38,23 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue
         if (sa.number, sa.name) != (sb.number, sb.name) or not sa.name:
             continue
-        res, other = newer(ctx, pair.a, pair.b)
-        server = sa if res is pair.a else sb
-        if old:
-            severity = Severity.ERROR
-            message = (f"HTTPS port {sa.number} is named {sa.name!r} here and in {other.display} on the same "
-                       f"workload; before Istio 1.1 pilot skips the later server ('non unique port name for "
-                       "HTTPS port') and its hosts get no route")
-            fix = f"give this server a unique port name (e.g. {sa.name}-{res.name})"
-        else:
-            severity = Severity.NOTICE
-            message = (f"HTTPS port {sa.number} is named {sa.name!r} here and in {other.display} on the same "
-                       "workload; harmless since Istio 1.1, where HTTPS route names include the Gateway's "
-                       "name and namespace")
-            fix = "nothing to do on Istio 1.1 or later; rename the port only if older proxies still run"
-        yield finding(ID, severity, res, message, fix=fix,
-                      detail=f"{other.namespace}/{other.name}:{sa.number}:{sa.name}", related=[other],
-                      line=res.field_line("spec", "servers", server.index, "port"))
+        for res, other in losers(ctx, pair.a, pair.b):
+            server = sa if res is pair.a else sb
+            yield _finding(res, other, server, old)
+
+
+def _finding(res: Resource, other: Resource, server: Server, old: bool) -> Finding:
+    number, name = server.number, server.name
+    if old:
+        severity = Severity.ERROR
+        message = (f"HTTPS port {number} is named {name!r} here and in {other.display} on the same workload; "
+                   "before Istio 1.1 pilot skips the later server ('non unique port name for HTTPS port') and "
+                   "its hosts get no route")
+        fix = f"give this server a unique port name (e.g. {name}-{res.name})"
+    else:
+        severity = Severity.NOTICE
+        message = (f"HTTPS port {number} is named {name!r} here and in {other.display} on the same workload; "
+                   "harmless since Istio 1.1, where HTTPS route names include the Gateway's name and namespace")
+        fix = "nothing to do on Istio 1.1 or later; rename the port only if older proxies still run"
+    return finding(ID, severity, res, message, fix=fix, detail=f"{other.namespace}/{other.name}:{number}:{name}",
+                   related=[other], line=res.field_line("spec", "servers", server.index, "port"))

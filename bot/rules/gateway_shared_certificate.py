@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from bot.findings import Finding, Severity
-from bot.rules.base import NETWORK_ISSUES, Context, finding, newer
+from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
 from bot.rules.gateway_pairs import server_pairs
 
 ID = "gateway-shared-certificate"
@@ -28,17 +28,17 @@ def check(ctx: Context) -> Iterator[Finding]:
             what = f"certificate file {sa.cert_files[0]}"
         else:
             continue
-        res, other = newer(ctx, pair.a, pair.b)
-        mine, theirs = (sa, sb) if res is pair.a else (sb, sa)
-        key = (res.key, other.key, what)
-        if key in reported:
-            continue
-        reported.add(key)
-        yield finding(
-            ID, SEVERITY, res,
-            f"serves {', '.join(mine.hosts)} with {what}, which {other.display} also serves for "
-            f"{', '.join(theirs.hosts)} on the same workload; browsers reuse the HTTP/2 connection for the "
-            "other host and get 404s",
-            fix="use one Gateway with a wildcard host (or both hosts) and bind both VirtualServices to it",
-            detail=f"{other.namespace}/{other.name}:{what}", related=[other],
-            line=res.field_line("spec", "servers", mine.index, "tls"))
+        for res, other in losers(ctx, pair.a, pair.b):
+            mine, theirs = (sa, sb) if res is pair.a else (sb, sa)
+            key = (res.key, other.key, what)
+            if key in reported:
+                continue
+            reported.add(key)
+            yield finding(
+                ID, SEVERITY, res,
+                f"serves {', '.join(mine.hosts)} with {what}, which {other.display} also serves for "
+                f"{', '.join(theirs.hosts)} on the same workload; browsers reuse the HTTP/2 connection for the "
+                "other host and get 404s",
+                fix="use one Gateway with a wildcard host (or both hosts) and bind both VirtualServices to it",
+                detail=f"{other.namespace}/{other.name}:{what}", related=[other],
+                line=res.field_line("spec", "servers", mine.index, "tls"))

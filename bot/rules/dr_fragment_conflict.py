@@ -1,0 +1,49 @@
+"""dr-fragment-conflict: several DestinationRules for one host in one namespace disagree."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.model import Resource, dr_host, dr_subset_index, dr_subsets
+from bot.rules.base import BEST_PRACTICES, Context, finding, losers
+
+ID = "dr-fragment-conflict"
+SEVERITY = Severity.WARNING
+SUMMARY = "DestinationRules for one host in one namespace define a subset twice or two top-level traffic policies"
+GUIDANCE = BEST_PRACTICES + "#split-virtual-services"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    # Merging: pilot/pkg/model/destination_rule.go mergeDestinationRule. Within one namespace and
+    # host, subsets are unioned by name (first definition wins) and the first top-level
+    # trafficPolicy wins; DRs with different workloadSelectors are not merged.
+    groups: dict[tuple[str, str, str], list[Resource]] = {}
+    for dr in ctx.head.of("DestinationRule"):
+        host = dr_host(dr)
+        if host:
+            selector = json.dumps(dr.spec.get("workloadSelector"), sort_keys=True, default=str)
+            groups.setdefault((dr.namespace, host, selector), []).append(dr)
+    for (_, host, _), members in sorted(groups.items()):
+        members.sort(key=lambda r: r.key)
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                res, other = losers(ctx, a, b)[0]  # the merge keeps one: report the loser once
+                for subset in sorted(set(dr_subsets(a)) & set(dr_subsets(b))):
+                    yield finding(
+                        ID, SEVERITY, res,
+                        f"defines subset {subset} of {host}, which {other.display} defines too; Istio keeps the "
+                        "first definition and discards this one (contents are not merged)",
+                        fix="define each subset in exactly one DestinationRule",
+                        detail=f"subset:{subset}:{other.namespace}/{other.name}", related=[other],
+                        line=res.field_line("spec", "subsets", dr_subset_index(res, subset) or 0))
+                if res.spec.get("trafficPolicy") and other.spec.get("trafficPolicy"):
+                    yield finding(
+                        ID, SEVERITY, res,
+                        f"sets a top-level trafficPolicy for {host}, as {other.display} does; only the first one "
+                        "is used and the other is discarded",
+                        fix="keep the top-level trafficPolicy in one DestinationRule",
+                        detail=f"policy:{other.namespace}/{other.name}", related=[other],
+                        line=res.field_line("spec", "trafficPolicy"))

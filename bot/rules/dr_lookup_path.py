@@ -1,0 +1,74 @@
+"""dr-lookup-path: a DestinationRule sits where only some clients look, or hides the owner's."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot import hosts as H
+from bot.findings import Finding, Severity
+from bot.model import Resource, as_dict, dr_host, dr_subsets, vs_destinations
+from bot.rules.base import BEST_PRACTICES, Context, finding
+
+ID = "dr-lookup-path"
+SEVERITY = Severity.WARNING
+SUMMARY = "A DestinationRule applies only to clients in its own namespace, or shadows the service owner's"
+GUIDANCE = BEST_PRACTICES + "#cross-namespace-configuration"
+DIFF_ONLY = False
+
+
+def _has_tls(dr: Resource) -> bool:
+    return bool(as_dict(dr.spec.get("trafficPolicy")).get("tls"))
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    mesh, root = ctx.head, ctx.config.root_namespace
+    for dr in mesh.of("DestinationRule"):
+        host = dr_host(dr)
+        if not host:
+            continue
+        shadowed: list[str] = []
+        users: list[Resource] = []
+        owners_used: list[Resource] = []
+        for vs in mesh.of("VirtualService"):
+            if dr.namespace not in mesh.clients(vs):
+                continue
+            for dest in vs_destinations(vs):
+                if not H.covers(host, dest.host) or dr not in mesh.destination_rules_for(dest.host, dr.namespace):
+                    continue
+                owner = mesh.destination_rules_for(dest.host, dr.namespace, skip=dr.namespace)
+                if not owner:
+                    continue
+                mine = {s for d in mesh.destination_rules_for(dest.host, dr.namespace) for s in dr_subsets(d)}
+                theirs = {s for d in owner for s in dr_subsets(d)}
+                lost = []
+                if dest.subset and dest.subset in theirs and dest.subset not in mine:
+                    lost.append(f"subset {dest.subset} of {dest.host}")
+                if any(_has_tls(d) for d in owner) and not _has_tls(dr):
+                    lost.append(f"TLS settings of {dest.host}")
+                for item in lost:
+                    if item not in shadowed:
+                        shadowed.append(item)
+                if lost:
+                    users.append(vs)
+                    owners_used += owner
+        if shadowed:
+            who = f"clients in {dr.namespace}" + (" (gateways running in the root namespace)" if dr.namespace == root else "")
+            yield finding(
+                ID, SEVERITY, dr,
+                f"takes precedence over {', '.join(sorted({o.display for o in owners_used}))} for {who}, "
+                f"hiding {', '.join(shadowed)} that {', '.join(sorted({u.display for u in users}))} rely on; "
+                "those requests fail (lookup is client namespace first, and nothing merges across namespaces)",
+                fix="define the missing subsets/TLS here too, or narrow this DestinationRule's host",
+                detail="shadow:" + ",".join(shadowed), related=[*owners_used, *users],
+                line=dr.field_line("spec", "host"))
+            continue
+        owners = mesh.service_namespaces(host)
+        if "*" in host or not owners or dr.namespace in owners or dr.namespace == root:
+            continue
+        yield finding(
+            ID, SEVERITY, dr,
+            f"is in namespace {dr.namespace}, but {host} belongs to {', '.join(sorted(owners))}: it applies only to "
+            f"clients in {dr.namespace}; clients elsewhere look in {', '.join(sorted(owners))} and then {root} and "
+            "never see it",
+            fix=f"move it to namespace {sorted(owners)[0]} (or {root} for a mesh-wide default)",
+            detail="misplaced", line=dr.field_line("metadata", "namespace") or dr.field_line("spec", "host"))

@@ -1,0 +1,77 @@
+"""dr-tls-conflict: a DestinationRule sends plain or non-Istio TLS to servers that require mTLS."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot import hosts as H
+from bot.findings import Finding, Severity
+from bot.model import Mesh, Resource, as_dict, as_str, dr_host, str_labels, tls_modes
+from bot.rules.base import NETWORK_ISSUES, Context, finding
+
+ID = "dr-tls-conflict"
+SEVERITY = Severity.ERROR
+SUMMARY = "A DestinationRule's TLS mode conflicts with STRICT mutual TLS at the destination"
+GUIDANCE = NETWORK_ISSUES + "#503-errors-after-setting-destination-rule"
+DIFF_ONLY = False
+BAD = ("DISABLE", "SIMPLE", "MUTUAL")
+
+
+def _mode(pa: Resource) -> str | None:
+    mode = as_str(as_dict(pa.spec.get("mtls")).get("mode"))
+    return mode.upper() if mode and mode.upper() != "UNSET" else None
+
+
+def mesh_mode(mesh: Mesh) -> tuple[str, Resource | None]:
+    """Mesh-wide mTLS: config `mesh-mtls`, else a selector-less PeerAuthentication in the root namespace."""
+    for pa in mesh.of("PeerAuthentication"):
+        if pa.namespace == mesh.config.root_namespace and not pa.spec.get("selector") and _mode(pa):
+            if mesh.config.mesh_mtls is None:
+                return _mode(pa) or "PERMISSIVE", pa
+    return mesh.config.mesh_mtls or "PERMISSIVE", None
+
+
+def effective_mode(mesh: Mesh, namespace: str, labels: dict[str, str]) -> tuple[str, Resource | None]:
+    """Workload PeerAuthentication over namespace-wide over mesh-wide (most specific wins)."""
+    mode, source = mesh_mode(mesh)
+    for pa in mesh.of("PeerAuthentication"):
+        if pa.namespace == namespace and not pa.spec.get("selector") and _mode(pa):
+            mode, source = _mode(pa) or mode, pa
+    for pa in mesh.of("PeerAuthentication"):
+        selector = str_labels(as_dict(pa.spec.get("selector")).get("matchLabels"))
+        if pa.namespace == namespace and selector and labels and selector.items() <= labels.items() and _mode(pa):
+            mode, source = _mode(pa) or mode, pa
+    return mode, source
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    mesh = ctx.head
+    for dr in mesh.of("DestinationRule"):
+        host = dr_host(dr)
+        if not host:
+            continue
+        bad = [(m, p) for m, p in tls_modes(dr) if m in BAD]
+        if not bad:
+            continue
+        ns = H.service_namespace(host)
+        if ns:
+            svc = mesh.get("Service", ns, host.split(".")[0])
+            labels = str_labels(svc.spec.get("selector")) if svc else {}
+            mode, source = effective_mode(mesh, ns, labels)
+            target = host
+        elif host.startswith("*") and H.covers(host, f"x.y.{H.DOMAIN}"):
+            mode, source = mesh_mode(mesh)
+            target = f"every in-mesh service matching {host}"
+        else:
+            continue  # not an in-mesh host: external TLS is legitimate
+        if mode != "STRICT":
+            continue
+        for tls, path in bad:
+            where = f"PeerAuthentication {source.namespace}/{source.name}" if source else "mesh-wide config (mesh-mtls)"
+            yield finding(
+                ID, SEVERITY, dr,
+                f"sets tls.mode {tls} for {target}, whose servers require mutual TLS (STRICT, from {where}); "
+                "clients stop sending Istio mTLS and every request fails with 503",
+                fix="use tls.mode ISTIO_MUTUAL (or remove the tls block) for in-mesh hosts",
+                detail=f"{tls}@{'.'.join(map(str, path[1:]))}", related=[source] if source else [],
+                line=dr.field_line(*path))

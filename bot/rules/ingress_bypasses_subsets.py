@@ -1,0 +1,43 @@
+"""ingress-bypasses-subsets: gateway traffic skips the subset routing of the mesh VirtualService."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.model import vs_bound_to_gateway, vs_bound_to_mesh, vs_destinations
+from bot.rules.base import NETWORK_ISSUES, Context, finding
+
+ID = "ingress-bypasses-subsets"
+SEVERITY = Severity.WARNING
+SUMMARY = "A gateway VirtualService routes to a host without a subset while the mesh routes it by subset"
+GUIDANCE = NETWORK_ISSUES + "#route-rules-have-no-effect-on-ingress-gateway-requests"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    mesh = ctx.head
+    by_subset: dict[str, list] = {}
+    for vs in mesh.of("VirtualService"):
+        if vs_bound_to_mesh(vs):
+            for dest in vs_destinations(vs):
+                if dest.subset:
+                    by_subset.setdefault(dest.host, []).append(vs)
+    for vs in mesh.of("VirtualService"):
+        if not vs_bound_to_gateway(vs):
+            continue
+        seen = set()
+        for dest in vs_destinations(vs):
+            if dest.subset or dest.host not in by_subset or dest.host in seen:
+                continue
+            seen.add(dest.host)
+            others = [o for o in dict.fromkeys(by_subset[dest.host]) if o.key != vs.key]
+            if not others:
+                continue
+            yield finding(
+                ID, SEVERITY, vs,
+                f"sends gateway traffic to {dest.host} without a subset, while {others[0].display} routes that host "
+                "by subset in the mesh; VirtualServices do not chain, so requests from the gateway ignore the "
+                "subset routing and reach every version",
+                fix="route to the subsets here as well, or bind the mesh VirtualService to the gateway too",
+                detail=dest.host, related=others, line=vs.field_line(*dest.path))

@@ -1,0 +1,38 @@
+"""subset-policy-unused: a subset's own trafficPolicy that no route ever activates."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bot import hosts as H
+from bot.findings import Finding, Severity
+from bot.model import as_dict, as_list, as_str, dr_host
+from bot.rules.base import BEST_PRACTICES, Context, finding
+
+ID = "subset-policy-unused"
+SEVERITY = Severity.NOTICE
+SUMMARY = "A subset carries a trafficPolicy but no VirtualService routes to the subset"
+GUIDANCE = BEST_PRACTICES + "#set-default-routes-for-services"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    # A subset's policy applies only when a route explicitly selects the subset.
+    mesh = ctx.head
+    for dr in mesh.of("DestinationRule"):
+        host = dr_host(dr)
+        if not host:
+            continue
+        for i, raw in enumerate(as_list(dr.spec.get("subsets"))):
+            subset = as_dict(raw)
+            name = as_str(subset.get("name"))
+            if not name or not subset.get("trafficPolicy"):
+                continue
+            if any(d.subset == name and H.covers(host, d.host) for _, d in mesh.routes):
+                continue
+            yield finding(
+                ID, SEVERITY, dr,
+                f"subset {name} of {host} has its own trafficPolicy, but no VirtualService routes to it, so the "
+                "policy is never applied (default round-robin traffic ignores subset policies)",
+                fix="move the policy to the top-level trafficPolicy, or add a route to the subset",
+                detail=name, line=dr.field_line("spec", "subsets", i, "trafficPolicy"))

@@ -1,0 +1,95 @@
+"""vs-fragment-conflict: several VirtualServices for one host."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.model import Resource, as_dict, as_list, is_catch_all, vs_gateways, vs_hosts
+from bot.rules.base import BEST_PRACTICES, Context, finding, losers
+
+ID = "vs-fragment-conflict"
+SEVERITY = Severity.WARNING  # error when a mesh VirtualService is ignored
+SUMMARY = "Several VirtualServices for one host: undefined order on gateways, all but the oldest ignored in the mesh"
+GUIDANCE = BEST_PRACTICES + "#split-virtual-services"
+DIFF_ONLY = False
+
+
+def _http(vs: Resource) -> list[dict]:
+    return [as_dict(r) for r in as_list(vs.spec.get("http"))]
+
+
+def _matches(vs: Resource) -> set[str]:
+    return {match_key(m) for r in _http(vs) for m in as_list(r.get("match")) if m}
+
+
+def match_key(match: object) -> str:
+    """A match's identity: its conditions, without its `name` (validation.go compares them so)."""
+    if isinstance(match, dict):
+        match = {k: v for k, v in match.items() if k != "name"}
+    return json.dumps(match, sort_keys=True, default=str)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    mesh = ctx.head
+    groups: dict[tuple[str, str], list[Resource]] = {}
+    for vs in mesh.of("VirtualService"):
+        for host in dict.fromkeys(vs_hosts(vs)):
+            for ref in vs_gateways(vs):
+                groups.setdefault((ref.raw if ref.is_mesh else f"{ref.namespace}/{ref.name}", host), []).append(vs)
+    for (gateway, host), members in sorted(groups.items()):
+        members = sorted(dict.fromkeys(members), key=lambda r: r.key)
+        if gateway == "mesh":
+            yield from _mesh_group(ctx, members, host)
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                yield from _gateway_pair(ctx, a, b, host, gateway)
+
+
+def _mesh_group(ctx: Context, members: list[Resource], host: str) -> Iterator[Finding]:
+    # Sidecars do not merge VirtualServices: the first for a host wins and the rest are dropped
+    # ("duplicate domain from virtual service", pilot/pkg/networking/core/httproute.go).
+    mesh = ctx.head
+    audience = {vs.key: set(mesh.audience(mesh.visibility(vs))) for vs in members}
+    beaten: dict[tuple[str, str, str], list[Resource]] = {}
+    for i, a in enumerate(members):
+        for b in members[i + 1:]:
+            if audience[a.key] & audience[b.key]:
+                for loser, winner in losers(ctx, a, b):
+                    beaten.setdefault(loser.key, []).append(winner)
+    for res in members:
+        others = beaten.get(res.key)
+        if not others:
+            continue
+        listed = ", ".join(o.display for o in others)
+        yield finding(
+            ID, Severity.ERROR, res,
+            f"is a mesh VirtualService for {host}, like {listed}; sidecars do not merge them: the oldest wins "
+            "and the newer ones are ignored",
+            fix="merge the routes into one VirtualService per host, or bind the others to a gateway",
+            detail=f"mesh:{host}:" + ",".join(f"{o.namespace}/{o.name}" for o in others), related=others,
+            line=res.field_line("spec", "hosts"))
+
+
+def _gateway_pair(ctx: Context, a: Resource, b: Resource, host: str, gateway: str) -> Iterator[Finding]:
+    res, other = losers(ctx, a, b)[0]  # the merge is one vhost: one finding per pair
+    catch = [vs for vs in (other, res) if any(is_catch_all(r) for r in _http(vs))]
+    overlap = sorted(_matches(a) & _matches(b))
+    if len(catch) > 1:
+        yield finding(
+            ID, SEVERITY, res,
+            f"has a catch-all route for {host} on gateway {gateway}, and so does {other.display}; merged "
+            "fragments move catch-alls to the end and only the first one ever matches",
+            fix="keep one catch-all across the fragments",
+            detail=f"catchall:{gateway}:{host}:{other.namespace}/{other.name}", related=[other],
+            line=res.field_line("spec", "http"))
+    if overlap:
+        yield finding(
+            ID, SEVERITY, res,
+            f"matches {overlap[0]} for {host} on gateway {gateway}, as {other.display} does; the order across "
+            "fragments is undefined, so which route serves it can change on any push",
+            fix="make the matches of the fragments disjoint",
+            detail=f"overlap:{gateway}:{host}:{other.namespace}/{other.name}", related=[other],
+            line=res.field_line("spec", "http"))

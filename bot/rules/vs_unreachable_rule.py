@@ -1,0 +1,47 @@
+"""vs-unreachable-rule: a rule inside one VirtualService can never match."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from bot.findings import Finding, Severity
+from bot.model import as_dict, as_list, is_catch_all
+from bot.rules.base import Context, finding
+from bot.rules.vs_fragment_conflict import match_key
+
+ID = "vs-unreachable-rule"
+SEVERITY = Severity.WARNING
+SUMMARY = "A VirtualService rule after a catch-all, or with matches an earlier rule already has, never matches"
+GUIDANCE = "https://istio.io/latest/docs/concepts/traffic-management/#routing-rule-precedence"
+DIFF_ONLY = False
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    # Rules are evaluated in order and the first match wins; translation stops after a
+    # catch-all (pilot route.BuildHTTPRoutesForVirtualService; validation.go analyzeUnreachable*).
+    for vs in ctx.head.of("VirtualService"):
+        for section in ("http", "tcp", "tls"):
+            catch_all: int | None = None
+            seen: set[str] = set()
+            for i, raw in enumerate(as_list(vs.spec.get(section))):
+                rule = as_dict(raw)
+                label = f"{section}[{i}]" + (f" ({rule['name']})" if isinstance(rule.get("name"), str) else "")
+                body = json.dumps(rule, sort_keys=True, default=str)
+                if catch_all is not None:
+                    yield finding(
+                        ID, SEVERITY, vs,
+                        f"rule {label} is unreachable: rule {section}[{catch_all}] before it matches every request",
+                        fix="move the catch-all rule to the end", detail=f"after-catch-all:{section}:{body}",
+                        line=vs.field_line("spec", section, i))
+                    continue
+                matches = [match_key(m) for m in as_list(rule.get("match"))]
+                if matches and all(m in seen for m in matches):
+                    yield finding(
+                        ID, SEVERITY, vs,
+                        f"rule {label} is unreachable: every one of its matches is already matched by an earlier rule",
+                        fix="remove the rule or change its matches", detail=f"duplicate:{section}:{body}",
+                        line=vs.field_line("spec", section, i))
+                seen.update(matches)
+                if is_catch_all(rule):
+                    catch_all = i
