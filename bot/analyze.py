@@ -74,7 +74,11 @@ def analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], con
     cache: ParseCache = {}
     base_loaded = load(base_files, config, touched, cache)
     head_loaded = load(head_files, config, touched, cache)
-    base_mesh, head_mesh = Mesh(base_loaded.resources, config), Mesh(head_loaded.resources, config)
+    # A file that no longer parses says nothing about its resources: leave them out on both sides
+    # rather than report them as removed.
+    broken = {p.file for p in head_loaded.problems}
+    base_resources = [r for r in base_loaded.resources if r.file not in broken]
+    base_mesh, head_mesh = Mesh(base_resources, config), Mesh(head_loaded.resources, config)
     changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values())))
     head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
     base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))

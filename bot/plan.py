@@ -91,6 +91,8 @@ def build_plan(ctx: Context, findings: list[Finding] | None = None) -> Plan:
         return Plan((Stage("Apply all changes in one step", steps, None),))
     nodes: list[Node] = [(k, "") for k in changes] + [(k, "transition") for k in sorted(both)]
     levels = _levels(nodes, edges)
+    linked = {n for edge in edges for n in edge}
+    needed = {a for a, b in edges if levels.get(b, 0) > levels.get(a, 0)}
     count = max(levels.values()) + 1
     stages = []
     for level in range(count):
@@ -99,9 +101,13 @@ def build_plan(ctx: Context, findings: list[Finding] | None = None) -> Plan:
             if levels[node] != level:
                 continue
             change = changes[node[0]]
-            steps.append(_transition(ctx, change.base, change.head) if node[1] else _step(change))
+            step = _transition(ctx, change.base, change.head) if node[1] else _step(change)
+            if node[0] in both and not node[1]:
+                step = Step(step.action, step.resource, step.source, note="final version: drops the old subsets")
+            steps.append((step, node in linked, node in needed))
         stages.append(steps)
-    return Plan(tuple(_stage(i, steps, i == count - 1, stages) for i, steps in enumerate(stages)))
+    all_steps = [[s for s, _, _ in st] for st in stages]
+    return Plan(tuple(_stage(i, st, i == count - 1, all_steps) for i, st in enumerate(stages)))
 
 
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:
@@ -216,17 +222,30 @@ def _with_subsets(head: Resource, extra: list[Any]) -> str:
     return "---\n" + out.getvalue()
 
 
-def _stage(index: int, steps: list[Step], last: bool, all_stages: list[list[Step]]) -> Stage:
-    applied = [s.resource for s in steps if s.action == "apply"]
-    parts = [("apply " if s.action == "apply" else "delete ") + s.resource.display
-             + (" (transition: subsets of base and head)" if s.note else "") for s in steps]
-    title = "; ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+def _phrase(step: Step) -> str:
+    name = step.resource.display
+    if step.note.startswith("transition"):
+        return f"add the new subsets to {name} (old ones kept)"
+    if step.note.startswith("final"):
+        return f"remove the old subsets from {name}"
+    return ("apply " if step.action == "apply" else "delete ") + name
+
+
+def _stage(index: int, entries: list[tuple[Step, bool, bool]], last: bool, all_stages: list[list[Step]]) -> Stage:
+    steps = [s for s, _, _ in entries]
+    ordered = [_phrase(s) for s, linked, _ in entries if linked]
+    loose = [s for s, linked, _ in entries if not linked]
+    parts = ordered[:3] + ([f"and {len(ordered) - 3} more"] if len(ordered) > 3 else [])
+    if loose:
+        parts.append(f"{'the ' if ordered else ''}{len(loose)} change{'s' if len(loose) != 1 else ''} with no ordering hazard")
+    title = "; ".join(parts)
     title = title[0].upper() + title[1:]
     wait = None
     if not last:
-        if applied:
+        awaited = [s.resource for s, _, needed in entries if needed and s.action == "apply"]
+        if awaited:
             wait = " && ".join(
-                f"istioctl x wait --for=distribution {r.kind} {r.name}.{r.namespace}" for r in applied)
+                f"istioctl x wait --for=distribution {r.kind} {r.name}.{r.namespace}" for r in awaited)
         else:
             wait = "sleep 10  # deletions cannot be waited on: give proxies a few seconds"
     notes = []

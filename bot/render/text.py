@@ -58,11 +58,14 @@ def render(report: Report, colour: bool = False) -> str:
         else:
             for i, stage in enumerate(report.plan.stages, start=1):
                 out.append(f"  {i}. {stage.title}")
-                for step in stage.steps:
-                    verb = "kubectl apply -f" if step.action == "apply" else "kubectl delete -f"
-                    out.append(f"       {verb} stage-{i}{'' if step.action == 'apply' else '.delete'}.yaml   "
-                               f"# {step.resource.display} from {step.resource.file}"
-                               + (f" ({step.note})" if step.note else ""))
+                for action, suffix in (("apply", ""), ("delete", ".delete")):
+                    chosen = [s for s in stage.steps if s.action == action]
+                    if not chosen:
+                        continue
+                    out.append(f"       kubectl {action} -f stage-{i}{suffix}.yaml")
+                    for step in chosen:
+                        note = f" ({step.note})" if step.note else ""
+                        out.append(f"         {step.resource.display}  {step.resource.file}{note}")
                 for note in stage.notes:
                     out.append(f"       note: {note}")
                 if stage.wait:

@@ -30,7 +30,7 @@ def _consumers(base: Mesh, head: Mesh, old: Resource, new: Resource, lost: Visib
                 continue
             ns = head.workload_namespace(gw)
             if lost.sees(ns):
-                out.append(f"gateway {gw.display} (pods in {ns}) silently drops these routes")
+                out.append(f"{gw.display} (pods in {ns}) silently drops these routes")
     elif new.kind == "DestinationRule":
         host = dr_host(new)
         for vs in head.of("VirtualService"):

@@ -18,5 +18,5 @@ def check(ctx: Context) -> Iterator[Finding]:
     for problem in ctx.problems:
         ref = Ref("File", "", problem.file, problem.file, problem.line)
         yield Finding(ID, SEVERITY, f"is not valid YAML: {problem.reason} (line {problem.line}); "
-                      "kubectl and Argo CD will refuse the whole file", ref,
+                      "kubectl and Argo CD will refuse the whole file, and this review leaves its resources out", ref,
                       fix="fix the YAML syntax", detail=problem.file)

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from bot import hosts as H
 from bot.findings import Finding, Severity
-from bot.model import dr_host, dr_subsets, vs_destinations
+from bot.model import OTHER, dr_host, dr_subsets, vs_destinations
 from bot.rules.base import BEST_PRACTICES, Context, finding, names
 
 ID = "subset-missing"
@@ -36,7 +36,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             defining = [dr for dr in mesh.of("DestinationRule")
                         if (h := dr_host(dr)) and H.covers(h, dest.host) and dest.subset in dr_subsets(dr)]
-            who = ", ".join(missing)
+            everyone = OTHER in missing and len(missing) == len(clients)
+            who = "all clients" if everyone else "clients in " + ", ".join(missing)
             if not defining:
                 message = (f"routes to subset {dest.subset} of {dest.host}, but no DestinationRule in the "
                            f"repository defines it; requests from {who} get 503s (no healthy upstream)")
@@ -45,7 +46,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 shadow = sorted({dr.display for c in missing for dr in used[c]})
                 on_path = f"they use {', '.join(shadow)} instead" if shadow else "none is on their lookup path"
                 message = (f"routes to subset {dest.subset} of {dest.host}; {names(defining)} defines it, but "
-                           f"clients in {who} do not use that DestinationRule ({on_path}: lookup is client "
+                           f"{who} do not use that DestinationRule ({on_path}: lookup is client "
                            "namespace, then service namespace, then root namespace)")
                 fix = "define the subset in the DestinationRule those clients use, or move the DestinationRule to the service's namespace"
             yield finding(ID, SEVERITY, vs, message, fix=fix, detail=f"{dest.host}/{dest.subset}|{who}",
