@@ -13,21 +13,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Visibility:
-    """The namespaces that can see a resource: everyone, or a finite set (maybe empty)."""
+    """The namespaces that can see a resource: a finite set, or everyone except a finite set."""
 
     everyone: bool
-    namespaces: frozenset[str] = frozenset()
+    namespaces: frozenset[str] = frozenset()  # members, or (when everyone) the exceptions
 
     def sees(self, namespace: str) -> bool:
-        return self.everyone or namespace in self.namespaces
+        return (namespace not in self.namespaces) if self.everyone else (namespace in self.namespaces)
 
     def gained(self, before: Visibility) -> Visibility:
-        """Namespaces that see it now but did not before."""
-        if before.everyone:
-            return NOBODY
-        if self.everyone:
-            return Visibility(True, before.namespaces)  # "all except" these
-        return Visibility(False, self.namespaces - before.namespaces)
+        """Namespaces that see it now but did not before (set difference self - before)."""
+        a, b = self.namespaces, before.namespaces
+        if not self.everyone and not before.everyone:
+            return Visibility(False, a - b)
+        if not self.everyone:
+            return Visibility(False, a & b)
+        if not before.everyone:
+            return Visibility(True, a | b)
+        return Visibility(False, b - a)
 
     def lost(self, before: Visibility) -> Visibility:
         return before.gained(self)

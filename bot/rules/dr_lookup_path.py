@@ -35,7 +35,11 @@ def check(ctx: Context) -> Iterator[Finding]:
             for dest in vs_destinations(vs):
                 if not H.covers(host, dest.host) or dr not in mesh.destination_rules_for(dest.host, dr.namespace):
                     continue
-                owner = mesh.destination_rules_for(dest.host, dr.namespace, skip=dr.namespace)
+                owners_ns = mesh.service_namespaces(dest.host)
+                if dr.namespace in owners_ns:
+                    continue  # this is the owner's own DestinationRule
+                owner = [d for d in mesh.destination_rules_for(dest.host, dr.namespace, skip=dr.namespace)
+                         if d.namespace in owners_ns]
                 if not owner:
                     continue
                 mine = {s for d in mesh.destination_rules_for(dest.host, dr.namespace) for s in dr_subsets(d)}

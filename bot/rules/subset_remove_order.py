@@ -58,5 +58,5 @@ def check(ctx: Context) -> Iterator[Finding]:
             f"{host}/{subset}; "
             "applied together, proxies can lose the subset while routes still use it and return 503s",
             fix=f"apply {names(users)} first, wait until it is distributed, then remove the subset",
-            detail=f"{host}/{subset}", related=users,
+            detail=f"{host}/{subset}", related=users, line=dr.field_line("spec", "subsets"),
         )

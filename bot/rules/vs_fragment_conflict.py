@@ -76,7 +76,9 @@ def _mesh_group(ctx: Context, members: list[Resource], host: str) -> Iterator[Fi
 def _gateway_pair(ctx: Context, a: Resource, b: Resource, host: str, gateway: str) -> Iterator[Finding]:
     res, other = losers(ctx, a, b)[0]  # the merge is one vhost: one finding per pair
     catch = [vs for vs in (other, res) if any(is_catch_all(r) for r in _http(vs))]
-    overlap = sorted(_matches(a) & _matches(b))
+    catch_matches = {match_key(m) for vs in (a, b) for r in _http(vs) if is_catch_all(r)
+                     for m in as_list(r.get("match"))}
+    overlap = sorted((_matches(a) & _matches(b)) - catch_matches)
     if len(catch) > 1:
         yield finding(
             ID, SEVERITY, res,

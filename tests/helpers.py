@@ -1,0 +1,33 @@
+"""Shared test helpers: run the pure pipeline on in-memory manifests."""
+
+from __future__ import annotations
+
+import hashlib
+
+from bot.analyze import Report, analyze_audit, analyze_diff
+from bot.config import Config
+from bot.load import SourceFile
+
+
+def source(path: str, text: str | bytes) -> SourceFile:
+    data = text.encode() if isinstance(text, str) else text
+    return SourceFile(path, data, hashlib.sha1(data).hexdigest())
+
+
+def diff(base: dict[str, str], head: dict[str, str], config: Config | None = None) -> Report:
+    config = config or Config()
+    return analyze_diff([source(p, t) for p, t in base.items()], [source(p, t) for p, t in head.items()],
+                        config, "base", "head")
+
+
+def audit(files: dict[str, str], config: Config | None = None) -> Report:
+    return analyze_audit([source(p, t) for p, t in files.items()], config or Config(), "head")
+
+
+def lines(report: Report, rule: str | None = None) -> list[str]:
+    """One line per finding: severity, rule, resource, file:line, introduced."""
+    return sorted(
+        f"{f.severity.value} {f.rule} {f.resource.display} {f.resource.file}:{f.location_line}"
+        + ("" if f.introduced else " pre-existing")
+        for f in report.findings if rule is None or f.rule == rule
+    )
