@@ -1,0 +1,194 @@
+"""The CLI end to end, on temporary git repositories and folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DR = """apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  host: reviews
+  subsets:
+{subsets}"""
+VS = """apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  hosts:
+  - reviews
+  http:
+  - route:
+{routes}"""
+
+
+def subsets(*names: str) -> str:
+    return "".join(f"  - name: {n}   # subset {n}\n    labels:\n      version: {n}\n" for n in names)
+
+
+def routes(*names: str) -> str:
+    return "".join(f"    - destination:\n        host: reviews\n        subset: {n}\n" for n in names)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
+
+
+def commit(repo: Path, files: dict[str, str], message: str) -> str:
+    for name, text in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    """main: DR with v1 and a VS on v1. Branch pr adds v2 and routes to it."""
+    r = tmp_path / "repo"
+    r.mkdir()
+    git(r, "init", "-q", "-b", "main")
+    commit(r, {"mesh/reviews.yaml": DR.format(subsets=subsets("v1")) + "---\n" + VS.format(routes=routes("v1"))}, "base")
+    git(r, "checkout", "-qb", "pr")
+    commit(r, {"mesh/reviews.yaml": DR.format(subsets=subsets("v1", "v2")) + "---\n" + VS.format(routes=routes("v1", "v2"))},
+           "canary v2")
+    return r
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_diff_reports_ordering_hazard_and_stages(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json",
+                       "--plan-dir", str(tmp_path / "plan"))
+    report = json.loads(out)
+    assert code == 0  # warnings do not fail the default --fail-on error
+    assert report["mode"] == "diff" and report["summary"]["warning"] == 1 and report["summary"]["changed"] == 2
+    (finding,) = report["findings"]
+    assert finding["rule"] == "subset-add-order" and finding["introduced"] is True
+    assert finding["resource"] == {"kind": "VirtualService", "namespace": "shop", "name": "reviews",
+                                   "file": "mesh/reviews.yaml", "line": 16}
+    lines = (repo / "mesh" / "reviews.yaml").read_text().splitlines()
+    assert lines[finding["line"] - 1].strip() == "- destination:" and "v2" in lines[finding["line"] + 1]
+    assert [s["title"] for s in report["plan"]["stages"]] == ["Apply DestinationRule shop/reviews",
+                                                              "Apply VirtualService shop/reviews"]
+    assert report["plan"]["stages"][0]["wait"] == "istioctl x wait --for=distribution DestinationRule reviews.shop"
+    stage1 = (tmp_path / "plan" / "stage-1.yaml").read_text()
+    assert "kind: DestinationRule" in stage1 and "kind: VirtualService" not in stage1
+    assert "# subset v2" in stage1  # documents as written, comments kept
+
+
+def test_fail_on_threshold(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--fail-on", "warning")[0] == 1
+    assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--fail-on", "never")[0] == 0
+
+
+def test_git_mode_compares_against_the_merge_base(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"other/gw.yaml": "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n"
+                  "  namespace: edge\nspec:\n  servers: []\n"}, "unrelated change on main")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json")
+    kinds = [c["kind"] for c in json.loads(out)["changes"]]
+    assert kinds == ["DestinationRule", "VirtualService"]  # the Gateway added on main is not the PR's
+
+
+def test_work_tree_is_neither_read_nor_touched(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "mesh" / "reviews.yaml").write_text("not: [valid")
+    before = git(repo, "status", "--porcelain")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"][0]["rule"] == "subset-add-order"
+    assert git(repo, "status", "--porcelain") == before
+
+
+def test_errors_exit_2_with_one_line(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "diff", "--repo", str(repo), "--base", "nope", "--head", "pr")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "unknown revision 'nope'" in err
+    code, _, err = run(capsys, "diff", "--repo", str(tmp_path), "--base", "a", "--head", "b")
+    assert code == 2 and "not a git repository" in err
+    (repo / "bad.yaml").write_text("rules:\n  no-such-rule: {enabled: false}\n")
+    code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--config", str(repo / "bad.yaml"))
+    assert code == 2 and "unknown rule id 'no-such-rule'" in err
+    (repo / "bad.yaml").write_text("fail_on: warning\n")
+    code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--config", str(repo / "bad.yaml"))
+    assert code == 2 and "unknown key 'fail_on'" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["diff", "--base", "main"])
+    assert exc.value.code == 2
+
+
+def test_config_file_at_the_root_sets_severity_and_disables(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    severity: error\n")
+    assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")[0] == 1
+    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    enabled: false\n")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json")
+    assert code == 0 and json.loads(out)["findings"] == [] and json.loads(out)["disabled_rules"] == ["subset-add-order"]
+
+
+def test_annotation_suppresses_and_lists(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vs = VS.format(routes=routes("v1", "v2")).replace(
+        "  namespace: shop\n", "  namespace: shop\n  annotations:\n    istio-pr-bot.io/ignore: subset-add-order\n", 1)
+    commit(repo, {"mesh/reviews.yaml": DR.format(subsets=subsets("v1", "v2")) + "---\n" + vs}, "ignore")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json",
+                       "--fail-on", "warning")
+    report = json.loads(out)
+    assert code == 0 and report["findings"] == [] and report["summary"]["suppressed"] == 1
+    assert report["suppressed"][0]["rule"] == "subset-add-order"
+
+
+def test_audit_paths_and_text_without_colour(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    commit(repo, {"other/vs.yaml": VS.format(routes=routes("v9")).replace("name: reviews\n", "name: other\n", 1)}, "v9")
+    code, out, _ = run(capsys, "audit", "--repo", str(repo), "mesh")
+    assert code == 0 and "No rollout risks in 2 Istio resources" in out and "\033[" not in out
+    code, out, _ = run(capsys, "audit", "--repo", str(repo))
+    assert code == 1 and "subset-missing" in out and "vs-fragment-conflict" in out
+
+
+def test_folders_mode_helm_and_broken_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base, head = tmp_path / "base", tmp_path / "head"
+    for d in (base, head):
+        (d / "chart" / "templates").mkdir(parents=True)
+        (d / "chart" / "templates" / "vs.yaml").write_text("metadata:\n  name: {{ .Release.Name }}\n")
+        (d / "ok.yaml").write_text(DR.format(subsets=subsets("v1")))
+    (base / "broken.yaml").write_text("kind: VirtualService\nspec: [")  # broken before and after
+    (head / "broken.yaml").write_text("kind: VirtualService\nspec: [")
+    for d in (base, head):
+        (d / "notes.yaml").write_text("todo: [")  # untouched and not an Istio document: never parsed
+    (head / "new.yaml").write_text("kind: VirtualService\n  bad: [")
+    code, out, _ = run(capsys, "diff", "--base-dir", str(base), "--head-dir", str(head), "--format", "json")
+    report = json.loads(out)
+    assert code == 1
+    assert [(f["rule"], f["resource"]["file"]) for f in report["findings"]] == [("parse-error", "new.yaml")]
+    reasons = {s["file"]: s["reason"] for s in report["skipped"]}
+    assert "Helm" in reasons["chart/templates/vs.yaml"] and "not valid YAML" in reasons["broken.yaml"]
+    assert "notes.yaml" not in reasons
+
+
+def test_console_script_version_and_no_traceback() -> None:
+    exe = [sys.executable, "-m", "bot"]
+    version = subprocess.run([*exe, "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("istio-pr-bot ")
+    failed = subprocess.run([*exe, "audit", "--ref", "HEAD", "--repo", "/nonexistent"], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr and failed.stderr.count("\n") == 1
