@@ -91,7 +91,7 @@ def test_diff_reports_ordering_hazard_and_stages(repo: Path, capsys: pytest.Capt
     assert finding["resource"] == {"kind": "VirtualService", "namespace": "shop", "name": "reviews",
                                    "file": "mesh/reviews.yaml", "line": 16}
     lines = (repo / "mesh" / "reviews.yaml").read_text().splitlines()
-    assert lines[finding["line"] - 1].strip() == "- destination:" and "v2" in lines[finding["line"] + 1]
+    assert lines[finding["line"] - 1].strip() == "host: reviews" and lines[finding["line"]].strip() == "subset: v2"
     assert [s["title"] for s in report["plan"]["stages"]] == ["Apply DestinationRule shop/reviews",
                                                               "Apply VirtualService shop/reviews"]
     assert report["plan"]["stages"][0]["wait"] == "istioctl x wait --for=distribution DestinationRule reviews.shop"
