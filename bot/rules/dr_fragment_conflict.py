@@ -14,6 +14,12 @@ SEVERITY = Severity.WARNING
 SUMMARY = "DestinationRules for one host in one namespace define a subset twice or two top-level traffic policies"
 GUIDANCE = BEST_PRACTICES + "#split-virtual-services"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "DestinationRules for the same host in one namespace are merged: a subset defined twice keeps its first "
+    "definition (contents are not merged) and only the first top-level trafficPolicy is used. A second "
+    "definition therefore silently has no effect."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -14,6 +14,14 @@ SEVERITY = Severity.WARNING
 SUMMARY = "A DestinationRule applies only to clients in its own namespace, or shadows the service owner's"
 GUIDANCE = BEST_PRACTICES + "#cross-namespace-configuration"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ('root-namespace',)  # config keys besides the rule's own settings
+WHY = (
+    "A client proxy looks for a DestinationRule in its own namespace first, then in the namespace of the "
+    "service, then in the root namespace, and uses the first match; nothing merges across namespaces. A "
+    "DestinationRule for another team's service therefore applies only to clients in its own namespace, and "
+    "a DestinationRule in a client or the root namespace (wildcards such as *.local included) can hide the "
+    "owner's subsets and TLS settings from those clients."
+)
 
 
 def _has_tls(dr: Resource) -> bool:

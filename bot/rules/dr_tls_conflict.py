@@ -14,6 +14,13 @@ SEVERITY = Severity.ERROR
 SUMMARY = "A DestinationRule's TLS mode conflicts with STRICT mutual TLS at the destination"
 GUIDANCE = NETWORK_ISSUES + "#503-errors-after-setting-destination-rule"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ('mesh-mtls', 'root-namespace')  # config keys besides the rule's own settings
+WHY = (
+    "When mutual TLS is STRICT for a destination (mesh-wide in the root namespace, namespace-wide, or for a "
+    "workload), a DestinationRule that sets tls.mode DISABLE, SIMPLE or MUTUAL for an in-mesh host makes "
+    "clients stop sending Istio mTLS. The servers reject the connections and every request fails with 503 "
+    "until the DestinationRule is reverted; in-mesh hosts need ISTIO_MUTUAL or no tls block."
+)
 BAD = ("DISABLE", "SIMPLE", "MUTUAL")
 
 

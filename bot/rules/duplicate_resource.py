@@ -13,6 +13,11 @@ SEVERITY = Severity.ERROR
 SUMMARY = "The same kind, namespace and name is defined twice"
 GUIDANCE = "https://istio.io/latest/docs/ops/best-practices/traffic-management/"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ('default-namespace',)  # config keys besides the rule's own settings
+WHY = (
+    "Two documents define the same kind, namespace and name. Whichever is applied last wins, and which one "
+    "that is depends on file order and tooling, so one of the two definitions silently has no effect."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -15,6 +15,14 @@ SEVERITY = Severity.NOTICE  # error when a consumer loses something it uses
 SUMMARY = "A VirtualService, DestinationRule, ServiceEntry or Service becomes invisible to namespaces that use it"
 GUIDANCE = BEST_PRACTICES + "#cross-namespace-configuration"
 DIFF_ONLY = True
+READS: tuple[str, ...] = ('export-to-defaults', 'gateway-namespaces')  # config keys besides the rule's own settings
+WHY = (
+    "Narrowing exportTo is as dangerous as widening it. A gateway applies only the VirtualServices visible "
+    "to the namespace its pods run in, so a VirtualService bound to an ingress Gateway in istio-system and "
+    "narrowed to its own namespace silently loses its routes; a DestinationRule or ServiceEntry that stops "
+    "being visible to the clients that use it breaks their subsets or their access to the host. Error when "
+    "something in the repository loses what it uses, notice otherwise."
+)
 KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Service")
 
 

@@ -12,6 +12,13 @@ SEVERITY = Severity.WARNING
 SUMMARY = "A VirtualService, DestinationRule, ServiceEntry or Service becomes visible to more namespaces"
 GUIDANCE = BEST_PRACTICES + "#cross-namespace-configuration"
 DIFF_ONLY = True
+READS: tuple[str, ...] = ('export-to-defaults',)  # config keys besides the rule's own settings
+WHY = (
+    "exportTo decides which namespaces' proxies apply a VirtualService, DestinationRule or ServiceEntry "
+    "(and, through the networking.istio.io/exportTo annotation, a Service). Widening it changes routing and "
+    "policy for every client in the newly reached namespaces, which is rarely what the author of a one-team "
+    "change intends. The finding names the namespaces that gain it."
+)
 KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Service")
 
 

@@ -14,6 +14,13 @@ SEVERITY = Severity.ERROR
 SUMMARY = "Two Gateways on one workload serve the same TLS host, or different protocols, on one port"
 GUIDANCE = NETWORK_ISSUES + "#port-conflict-when-configuring-multiple-tls-hosts-in-a-gateway"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ('scope-gateway-to-namespace',)  # config keys besides the rule's own settings
+WHY = (
+    "Servers of all Gateways that select the same gateway pods are merged per port and bind address. A TLS "
+    "server whose host another Gateway already serves on that port is dropped ('duplicate host names'), and "
+    "so is a plain-text server whose protocol cannot share the listener (TCP next to HTTP). Istio keeps the "
+    "oldest Gateway, so the Gateway a PR adds is the one that silently loses."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -14,6 +14,14 @@ SEVERITY = Severity.NOTICE  # error before Istio 1.1 and inside one Gateway
 SUMMARY = "Two HTTPS servers on one gateway workload use the same port number and name"
 GUIDANCE = NETWORK_ISSUES + "#port-conflict-when-configuring-multiple-tls-hosts-in-a-gateway"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ('istio-version', 'scope-gateway-to-namespace')  # config keys besides the rule's own settings
+WHY = (
+    "The deployment guidelines warn that two Gateways on the same workload whose HTTPS servers use the same "
+    "port number and port name make pilot skip the later server. That was true before Istio 1.1; since 1.1 "
+    "the HTTPS route name includes the Gateway's name and namespace, so across Gateways it is harmless and "
+    "the rule says so as a notice. Inside one Gateway, port names must be unique and the API server rejects "
+    "the resource, so that case is an error."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -13,6 +13,13 @@ SEVERITY = Severity.WARNING
 SUMMARY = "Two Gateways on one workload serve TLS from the same certificate for different hosts"
 GUIDANCE = NETWORK_ISSUES + "#404-errors-occur-when-multiple-gateways-configured-with-same-tls-certificate"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ('scope-gateway-to-namespace',)  # config keys besides the rule's own settings
+WHY = (
+    "When two Gateways on one workload serve the same certificate (the same credentialName, or the same "
+    "certificate and key files) for different hosts, browsers that reuse HTTP/2 connections send requests "
+    "for the second host over the first host's connection; that Gateway has no route for it and answers 404. "
+    "Use one Gateway with both hosts (or a wildcard) and bind both VirtualServices to it."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

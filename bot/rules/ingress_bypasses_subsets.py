@@ -13,6 +13,13 @@ SEVERITY = Severity.WARNING
 SUMMARY = "A gateway VirtualService routes to a host without a subset while the mesh routes it by subset"
 GUIDANCE = NETWORK_ISSUES + "#route-rules-have-no-effect-on-ingress-gateway-requests"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "VirtualServices do not chain: traffic that enters through a gateway follows the gateway's "
+    "VirtualService only. If that VirtualService sends a host's traffic without a subset while the mesh "
+    "VirtualService for the host splits it by subset, requests from the ingress reach every version and "
+    "ignore the split."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -12,6 +12,12 @@ SEVERITY = Severity.ERROR
 SUMMARY = "A manifest file is not valid YAML"
 GUIDANCE = "https://kubernetes.io/docs/concepts/overview/working-with-objects/"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "A file the PR touches is not valid YAML (including duplicate keys, which kubectl rejects). kubectl and "
+    "GitOps tools refuse the whole file, so none of its resources will be applied. The review leaves the "
+    "file's resources out on both sides rather than reporting them as removed."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

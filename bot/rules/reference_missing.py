@@ -13,6 +13,13 @@ SEVERITY = Severity.ERROR
 SUMMARY = "A VirtualService names a Gateway that does not exist, or a host whose ServiceEntry/Service was removed"
 GUIDANCE = "https://istio.io/latest/docs/reference/config/networking/virtual-service/#VirtualService"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "At the head of the PR a VirtualService is bound to a Gateway that is defined nowhere in the repository "
+    "(a typo, or a Gateway deleted too early), or routes to a host whose ServiceEntry or Service the PR "
+    "removes. Its routes apply nowhere, or its requests fail. Create what is referenced before the "
+    "reference, and remove references before what they reference; the staged plan orders both."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -13,6 +13,14 @@ SEVERITY = Severity.WARNING
 SUMMARY = "A VirtualService starts routing to a subset that the same change adds"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = True
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "Istio distributes configuration to proxies eventually, one resource at a time. When a PR adds a subset "
+    "to a DestinationRule and, in the same apply, a VirtualService starts routing to it, some proxies can "
+    "receive the route before the subset exists and answer 503 (no healthy upstream) until the "
+    "DestinationRule arrives. Istio's guidance is make-before-break: add the subset, wait for it to "
+    "propagate, then route to it."
+)
 
 
 def added_subsets(ctx: Context) -> dict[tuple[str, str], list]:

@@ -14,6 +14,14 @@ SEVERITY = Severity.ERROR
 SUMMARY = "A VirtualService routes to a subset that no DestinationRule its clients use defines"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ('root-namespace', 'export-to-defaults', 'gateway-namespaces')  # config keys besides the rule's own settings
+WHY = (
+    "At the head of the PR a VirtualService routes (or mirrors) to a subset that no DestinationRule its "
+    "clients use defines: a typo, a deleted DestinationRule, a subset removed while still referenced, or a "
+    "DestinationRule that sits where the clients never look. Clients look for a DestinationRule in their own "
+    "namespace, then in the service's namespace, then in the root namespace, and use the first one they "
+    "find; subsets do not merge across namespaces. Every request to the missing subset fails with 503."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

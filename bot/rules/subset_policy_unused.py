@@ -14,6 +14,12 @@ SEVERITY = Severity.NOTICE
 SUMMARY = "A subset carries a trafficPolicy but no VirtualService routes to the subset"
 GUIDANCE = BEST_PRACTICES + "#set-default-routes-for-services"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "A subset's own trafficPolicy is applied only when a route explicitly selects the subset. If no "
+    "VirtualService routes to the subset, default round-robin traffic reaches its pods without the policy. "
+    "Move the policy to the top level or add a route that selects the subset."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

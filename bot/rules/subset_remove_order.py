@@ -13,6 +13,12 @@ SEVERITY = Severity.WARNING
 SUMMARY = "A subset is removed in the same change that removes the last routes to it"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = True
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "The reverse of subset-add-order: when a PR removes a subset and, in the same apply, removes the last "
+    "routes to it, proxies can lose the subset while they still route to it and answer 503. Remove the "
+    "references first, wait, then remove the subset."
+)
 
 
 def removed_subsets(ctx: Context) -> dict[tuple[str, str], Resource]:

@@ -14,6 +14,13 @@ SEVERITY = Severity.WARNING  # error when a mesh VirtualService is ignored
 SUMMARY = "Several VirtualServices for one host: undefined order on gateways, all but the oldest ignored in the mesh"
 GUIDANCE = BEST_PRACTICES + "#split-virtual-services"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "Several VirtualServices for one host merge only when they are bound to a gateway, and then the order of "
+    "rules across the fragments is undefined: overlapping matches may be served by either fragment, and only "
+    "the first catch-all ever matches. Sidecars do not merge at all: for a mesh host the oldest "
+    "VirtualService wins and the others are ignored, so the one a PR adds is the one that has no effect."
+)
 
 
 def _http(vs: Resource) -> list[dict]:

@@ -15,6 +15,12 @@ SEVERITY = Severity.WARNING
 SUMMARY = "A VirtualService rule after a catch-all, or with matches an earlier rule already has, never matches"
 GUIDANCE = "https://istio.io/latest/docs/concepts/traffic-management/#routing-rule-precedence"
 DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "Rules of a VirtualService are evaluated in order and the first match wins. A rule after a catch-all (a "
+    "rule with no match, or one matching every path) never matches, and neither does a rule whose matches "
+    "all repeat earlier ones."
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
