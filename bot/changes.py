@@ -148,7 +148,9 @@ def summarize(paths: list[tuple[str, str]]) -> tuple[str, ...]:
     out: list[str] = []
     for path, how in paths:
         m = re.match(r"spec\.(subsets|servers|ports|http|tcp|tls)\[([^\]]+)\]$", path)
-        if m:
+        if m and m.group(2).isdigit():
+            phrase = f"{m.group(1)}[{m.group(2)}] {how}"
+        elif m:
             phrase = f"{_LABELS[m.group(1)]} {m.group(2)} {how}"
         else:
             path = re.sub(r"\[\d+\]$", "", path)  # exportTo[0] -> exportTo
