@@ -1,0 +1,183 @@
+"""The review comment: goldens, and its structure as GitHub's renderer (cmark-gfm) sees it."""
+
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import cmarkgfm
+import pytest
+from cmarkgfm.cmark import Options
+
+from bot.render import markdown
+from bot.rules import RULE_IDS
+from tests.helpers import diff
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).parent / "golden"
+LINK = "https://github.com/acme/mesh/blob/0123456789abcdef0123456789abcdef01234567"
+
+
+def html(text: str) -> str:
+    # UNSAFE keeps raw HTML, so a value that smuggled HTML in would show up here.
+    return cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+
+
+class Structure(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.open_details = 0
+        self.max_depth = 0
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "details":
+            self.open_details += 1
+        if tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "details":
+            self.open_details -= 1
+
+
+def structure(text: str) -> Structure:
+    parser = Structure()
+    parser.feed(html(text))
+    return parser
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted(folder.rglob("*.yaml"))}
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; review it and rerun with UPDATE_GOLDEN=1"
+
+
+def test_bundled_example_comment() -> None:
+    report = diff(tree(ROOT / "examples" / "base"), tree(ROOT / "examples" / "head"))
+    text = markdown.render(report, link_base=LINK)
+    check_golden("example-comment.md", text)
+    s = structure(text)
+    assert text.startswith("### ⛔ Not safe to merge as is: 8 errors, 8 warnings, 2 notices in 11 changed Istio resources")
+    assert text.rstrip().endswith(markdown.MARKER)
+    assert s.tags.count("table") == 1 and s.tags.count("tr") == 12  # header + 11 changes
+    assert s.open_details == 0
+    assert s.tags.count("pre") == 3  # one command block per stage
+    assert any(link == f"{LINK}/shop/reviews.yaml#L35" for link in s.links)
+    for rule in ("subset-add-order", "subset-remove-order", "exportto-narrowed"):
+        assert f"https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/{rule}.md" in s.links
+
+
+def test_clean_change_says_apply_in_one_step() -> None:
+    dr = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: r\n  namespace: s\nspec:\n  host: r\n"
+    text = markdown.render(diff({"a.yaml": dr}, {"a.yaml": dr + "  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n"}))
+    check_golden("comments/clean.md", text)
+    assert text.startswith("### ✅ Safe to merge: No rollout risks in 1 changed Istio resource")
+    assert "No ordering hazard: apply in one step." in text and "stage-1.yaml" not in text and "GitOps" not in text
+
+
+def test_no_istio_change_is_one_line() -> None:
+    text = markdown.render(diff({}, {}))
+    assert text.splitlines()[0] == "✅ istio-pr-bot: no Istio resources changed in this pull request."
+    assert markdown.MARKER in text
+
+
+@pytest.mark.parametrize("rule", RULE_IDS)
+def test_each_rule_renders(rule: str) -> None:
+    case = sorted(p for p in (ROOT / "tests" / "rules" / rule).glob("fires*"))[0]
+    base = {"manifest.yaml": (case / "base.yaml").read_text()} if (case / "base.yaml").exists() else {}
+    text = markdown.render(diff(base, {"manifest.yaml": (case / "head.yaml").read_text()}), link_base=LINK)
+    check_golden(f"comments/{rule}.md", text)
+    s = structure(text)
+    assert f"https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/{rule}.md" in s.links
+    assert s.open_details == 0
+
+
+HOSTILE = [
+    "<img src=x onerror=alert(1)>",
+    "@org/team",
+    "](javascript:alert(1))",
+    "name`with``ticks",
+    "<!-- hidden",
+    "fixes #123",
+    "https://evil.example/x",
+    "a|b|c",
+    "line\nbreak",
+    "x" * 70_000,
+]
+
+
+def _hostile_manifest(i: int, name: str) -> str:
+    quoted = '"' + name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return (f"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {quoted}\n"
+            f"  namespace: ns{i}\nspec:\n  hosts:\n  - {quoted}\n  http:\n  - route:\n    - destination:\n"
+            f"        host: {quoted}\n        subset: {quoted}\n---\n")
+
+
+def test_hostile_names_cannot_inject() -> None:
+    head = {f"f{i}.yaml": _hostile_manifest(i, name) for i, name in enumerate(HOSTILE)}
+    text = markdown.render(diff({}, head), link_base=LINK)
+    out = html(text)
+    assert len(text) <= markdown.LIMIT
+    assert "<img" not in out and "javascript:" not in [a for a in structure(text).links]
+    assert not any(link.startswith("javascript") or "evil.example" in link for link in structure(text).links)
+    assert "<!-- hidden" not in out and text.count("<!--") == 1  # only our marker
+    assert not re.search(r"@\w", out) and not re.search(r"#\d", out)  # no mentions, no references
+    s = structure(text)
+    rows = re.findall(r"<tr>", out)
+    assert len(rows) == 1 + len(HOSTILE)  # each hostile name stays in its own table row
+    assert s.open_details == 0
+    assert "x" * 300 not in text  # the 70,000-character name is shortened
+
+
+def _big_change(n: int) -> tuple[dict[str, str], dict[str, str]]:
+    base, head = {}, {}
+    for i in range(n):
+        dr = (f"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: svc{i}\n  namespace: team{i % 7}\n"
+              f"spec:\n  host: svc{i}\n  subsets:\n  - name: v1\n    labels: {{version: v1}}\n")
+        vs = (f"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: svc{i}\n  namespace: team{i % 7}\n"
+              f"spec:\n  hosts: [svc{i}]\n  http:\n  - route:\n    - destination: {{host: svc{i}, subset: v1}}\n")
+        base[f"svc{i}.yaml"] = dr + "---\n" + vs
+        head[f"svc{i}.yaml"] = (dr + "  - name: v2\n    labels: {version: v2}\n  trafficPolicy:\n    tls: {mode: DISABLE}\n"
+                                "---\n" + vs.replace("subset: v1}", "subset: v2}") + "  - route:\n    - destination: {host: x}\n")
+    head["pa.yaml"] = "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: istio-system\nspec:\n  mtls: {mode: STRICT}\n"
+    return base, head
+
+
+def test_five_hundred_changes_fit_and_keep_what_matters() -> None:
+    base, head = _big_change(250)  # 250 DRs + 250 VSs + 1 PeerAuthentication = 501 changed resources
+    report = diff(base, head)
+    assert len(report.changes) == 501
+    text = markdown.render(report, link_base=LINK)
+    check_golden("comments/five-hundred.md", text)
+    s = structure(text)
+    assert len(text) <= markdown.LIMIT
+    assert text.startswith("### ⛔ Not safe to merge as is: 250 errors, 500 warnings in 501 changed Istio resources")
+    assert "#### ⛔ Errors introduced by this change (250)" in text
+    assert "shortened to fit GitHub's comment limit" in text and "full report is in the job summary" in text
+    assert s.open_details == 0 and text.count("```") % 2 == 0
+    assert "1. **" in text and "2. **" in text  # the plan's headlines stay
+
+
+@pytest.mark.parametrize("limit", [3_000, 8_000, 20_000])
+def test_cutting_closes_everything(limit: int) -> None:
+    text = markdown.render(diff(*_big_change(60)), limit=limit)
+    s = structure(text)
+    assert len(text) <= limit and s.open_details == 0 and text.count("```") % 2 == 0
+    assert text.startswith("### ⛔") and text.rstrip().endswith(markdown.MARKER)
+
+
+def test_user_template_can_override_a_block() -> None:
+    template = '{% extends "comment.md.j2" %}{% block plan %}\n\nOur own rollout policy applies.{% endblock %}'
+    text = markdown.render(diff(*_big_change(1)), template_text=template)
+    assert "Our own rollout policy applies." in text and "🚦 Rollout" not in text and markdown.MARKER in text
