@@ -97,6 +97,8 @@ def diff(base: list[Resource], head: list[Resource]) -> list[Change]:
         elif a is None and b is not None:
             changes.append(Change(*key, "removed", b, None, (), ("removed",)))
         elif a is not None and b is not None:
+            if a is b or a.body == b.body:
+                continue  # same blob, or same content elsewhere (a moved file)
             nb, na = normalize(b.body), normalize(a.body)
             if nb != na:
                 paths = changed_paths(nb, na)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bot import hosts as H
 from bot.findings import Finding, Severity
-from bot.model import Resource, as_dict, dr_host, dr_subsets, vs_destinations
+from bot.model import Mesh, Resource, as_dict, dr_host, dr_subsets
 from bot.rules.base import BEST_PRACTICES, Context, finding
 
 ID = "dr-lookup-path"
@@ -28,54 +27,58 @@ def _has_tls(dr: Resource) -> bool:
     return bool(as_dict(dr.spec.get("trafficPolicy")).get("tls"))
 
 
+def _shadowing(mesh: Mesh, dr: Resource, host: str) -> tuple[list[str], list[Resource], list[Resource]]:
+    """What `dr` hides from clients in its namespace: (items, VirtualServices, owner DRs)."""
+    hidden: list[str] = []
+    users: list[Resource] = []
+    owners: list[Resource] = []
+    for vs, dest in mesh.routes_to(host):
+        owner_ns = mesh.service_namespaces(dest.host)
+        if dr.namespace in owner_ns or dr.namespace not in mesh.clients(vs):
+            continue
+        used = mesh.destination_rules_for(dest.host, dr.namespace)
+        if dr not in used:
+            continue
+        owner = [d for d in mesh.destination_rules_for(dest.host, dr.namespace, skip=dr.namespace)
+                 if d.namespace in owner_ns]
+        if not owner:
+            continue
+        mine = {s for d in used for s in dr_subsets(d)}
+        theirs = {s for d in owner for s in dr_subsets(d)}
+        lost = []
+        if dest.subset and dest.subset in theirs and dest.subset not in mine:
+            lost.append(f"subset {dest.subset} of {dest.host}")
+        if any(_has_tls(d) for d in owner) and not _has_tls(dr):
+            lost.append(f"TLS settings of {dest.host}")
+        if lost:
+            hidden += [item for item in lost if item not in hidden]
+            users.append(vs)
+            owners += owner
+    return hidden, list(dict.fromkeys(users)), list(dict.fromkeys(owners))
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     mesh, root = ctx.head, ctx.config.root_namespace
     for dr in mesh.of("DestinationRule"):
         host = dr_host(dr)
         if not host:
             continue
-        shadowed: list[str] = []
-        users: list[Resource] = []
-        owners_used: list[Resource] = []
-        for vs in mesh.of("VirtualService"):
-            if dr.namespace not in mesh.clients(vs):
-                continue
-            for dest in vs_destinations(vs):
-                if not H.covers(host, dest.host) or dr not in mesh.destination_rules_for(dest.host, dr.namespace):
-                    continue
-                owners_ns = mesh.service_namespaces(dest.host)
-                if dr.namespace in owners_ns:
-                    continue  # this is the owner's own DestinationRule
-                owner = [d for d in mesh.destination_rules_for(dest.host, dr.namespace, skip=dr.namespace)
-                         if d.namespace in owners_ns]
-                if not owner:
-                    continue
-                mine = {s for d in mesh.destination_rules_for(dest.host, dr.namespace) for s in dr_subsets(d)}
-                theirs = {s for d in owner for s in dr_subsets(d)}
-                lost = []
-                if dest.subset and dest.subset in theirs and dest.subset not in mine:
-                    lost.append(f"subset {dest.subset} of {dest.host}")
-                if any(_has_tls(d) for d in owner) and not _has_tls(dr):
-                    lost.append(f"TLS settings of {dest.host}")
-                for item in lost:
-                    if item not in shadowed:
-                        shadowed.append(item)
-                if lost:
-                    users.append(vs)
-                    owners_used += owner
-        if shadowed:
+        owners = mesh.service_namespaces(host)
+        if dr.namespace in owners and "*" not in host:
+            continue  # the owner's own DestinationRule
+        hidden, users, owner_drs = _shadowing(mesh, dr, host)
+        if hidden:
             who = f"clients in {dr.namespace}" + (" (gateways running in the root namespace)" if dr.namespace == root else "")
             yield finding(
                 ID, SEVERITY, dr,
-                f"takes precedence over {', '.join(sorted({o.display for o in owners_used}))} for {who}, "
-                f"hiding {', '.join(shadowed)} that {', '.join(sorted({u.display for u in users}))} rely on; "
+                f"takes precedence over {', '.join(sorted({o.display for o in owner_drs}))} for {who}, "
+                f"hiding {', '.join(hidden)} that {', '.join(sorted({u.display for u in users}))} rely on; "
                 "those requests fail (lookup is client namespace first, and nothing merges across namespaces)",
                 fix="define the missing subsets/TLS here too, or narrow this DestinationRule's host",
-                detail="shadow:" + ",".join(shadowed), related=[*owners_used, *users],
+                detail="shadow:" + ",".join(hidden), related=[*owner_drs, *users],
                 line=dr.field_line("spec", "host"))
             continue
-        owners = mesh.service_namespaces(host)
-        if "*" in host or not owners or dr.namespace in owners or dr.namespace == root:
+        if "*" in host or not owners or dr.namespace == root:
             continue
         yield finding(
             ID, SEVERITY, dr,

@@ -27,10 +27,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     # Merging rules: pilot/pkg/model/gateway.go mergeGateways. Servers are grouped by port and
     # bind; a TLS server with a host already taken, or a plain-text server whose protocol cannot
     # share the listener, is skipped. Order is creation time: the older Gateway wins.
-    for pair in server_pairs(ctx.head):
+    tls = server_pairs(ctx.head, lambda s: [(s.number, s.bind, h) for h in s.hosts] if s.is_tls and s.number else [])
+    plain = server_pairs(ctx.head, lambda s: [(s.number, s.bind)] if not s.is_tls and s.number else [],
+                         differ=lambda s: http_family(s.protocol))
+    for pair in (*tls, *plain):
         sa, sb = pair.sa, pair.sb
-        if sa.number is None or sa.number != sb.number or sa.bind != sb.bind:
-            continue
         for res, other in losers(ctx, pair.a, pair.b):
             mine, theirs = (sa, sb) if res is pair.a else (sb, sa)
             found = _conflict(res, mine, other, theirs)

@@ -1,9 +1,13 @@
-"""Pairs of Gateway servers that land on the same gateway workload and port."""
+"""Pairs of Gateway servers that land on the same gateway workload, found through an index.
+
+Comparing every Gateway with every other is quadratic; servers can only conflict when they share
+something (a port and name, a host, a certificate), so servers are bucketed by that first.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from bot.model import Mesh, Resource, Server, gateway_servers
 
@@ -16,16 +20,27 @@ class ServerPair:
     sb: Server
 
 
-def server_pairs(mesh: Mesh) -> Iterator[ServerPair]:
-    """Every pair of servers in different Gateways that share a workload, once per pair."""
-    gateways = sorted(mesh.of("Gateway"), key=lambda g: g.key)
-    servers = {g.key: gateway_servers(g) for g in gateways}
-    for i, a in enumerate(gateways):
-        for b in gateways[i + 1:]:
-            if not mesh.share_workload(a, b):
-                continue
-            for sa in servers[a.key]:
-                for sb in servers[b.key]:
+def server_pairs(mesh: Mesh, keys: Callable[[Server], Iterable[object]],
+                 differ: Callable[[Server], object] | None = None) -> Iterator[ServerPair]:
+    """Pairs of servers in different Gateways that share a workload and at least one key
+    (and, with `differ`, whose `differ` values are not equal)."""
+    buckets: dict[object, list[tuple[Resource, Server]]] = {}
+    for gw in sorted(mesh.of("Gateway"), key=lambda g: g.key):
+        for server in gateway_servers(gw):
+            for key in set(keys(server)):
+                buckets.setdefault(key, []).append((gw, server))
+    seen: set[tuple[object, ...]] = set()
+    for _, members in sorted(buckets.items(), key=lambda kv: repr(kv[0])):
+        for i, (a, sa) in enumerate(members):
+            later = members[i + 1:]
+            if differ is not None:
+                later = [(b, sb) for b, sb in later if differ(sb) != differ(sa)]
+            for b, sb in later:
+                ident = (a.key, sa.index, b.key, sb.index)
+                if a is b or ident in seen:
+                    continue
+                seen.add(ident)
+                if mesh.share_workload(a, b):
                     yield ServerPair(a, sa, b, sb)
 
 

@@ -40,12 +40,9 @@ def check(ctx: Context) -> Iterator[Finding]:
                     line=gw.field_line("spec", "servers", server.index, "port"))
             seen.setdefault(server.name, server.index)
     old = ctx.config.istio_version < (1, 1)
-    for pair in server_pairs(mesh):
+    https = lambda s: [(s.number, s.name)] if s.protocol == "HTTPS" and s.number is not None and s.name else []  # noqa: E731
+    for pair in server_pairs(mesh, https):
         sa, sb = pair.sa, pair.sb
-        if sa.protocol != "HTTPS" or sb.protocol != "HTTPS" or sa.number is None:
-            continue
-        if (sa.number, sa.name) != (sb.number, sb.name) or not sa.name:
-            continue
         for res, other in losers(ctx, pair.a, pair.b):
             server = sa if res is pair.a else sb
             yield _finding(res, other, server, old)

@@ -24,7 +24,8 @@ WHY = (
 
 def check(ctx: Context) -> Iterator[Finding]:
     reported = set()
-    for pair in server_pairs(ctx.head):
+    certificates = lambda s: [*s.credential_names, *([s.cert_files] if s.cert_files else [])] if s.tls else []  # noqa: E731
+    for pair in server_pairs(ctx.head, certificates):
         sa, sb = pair.sa, pair.sb
         if sa.tls is None or sb.tls is None or set(sa.hosts) == set(sb.hosts):
             continue

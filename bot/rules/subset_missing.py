@@ -35,11 +35,11 @@ def check(ctx: Context) -> Iterator[Finding]:
             seen.add((dest.host, dest.subset))
             used = {}
             missing = []
-            for client in clients:
-                drs = mesh.destination_rules_for(dest.host, client)
+            for group, drs in mesh.lookup_groups(dest.host, clients):
                 if not any(dest.subset in dr_subsets(dr) for dr in drs):
-                    missing.append(client)
-                    used[client] = drs
+                    missing += group
+                    used.update((client, drs) for client in group)
+            missing.sort(key=clients.index)
             if not missing:
                 continue
             defining = [dr for dr in mesh.of("DestinationRule")

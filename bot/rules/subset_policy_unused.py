@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bot import hosts as H
 from bot.findings import Finding, Severity
 from bot.model import as_dict, as_list, as_str, dr_host
 from bot.rules.base import BEST_PRACTICES, Context, finding
@@ -34,7 +33,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             name = as_str(subset.get("name"))
             if not name or not subset.get("trafficPolicy"):
                 continue
-            if any(d.subset == name and H.covers(host, d.host) for _, d in mesh.routes):
+            if any(d.subset == name for _, d in mesh.routes_to(host)):
                 continue
             yield finding(
                 ID, SEVERITY, dr,
