@@ -42,11 +42,11 @@ class Report:
         return [f for f in self.findings if f.severity.rank >= threshold and (self.mode == "audit" or f.introduced)]
 
 
-def _run_rules(ctx: Context, diff_mode: bool) -> list[Finding]:
+def _run_rules(ctx: Context, diff_mode: bool, only: set[str] | None = None) -> list[Finding]:
     out: list[Finding] = []
     for rule in RULES:
         settings = ctx.config.rule(rule.ID)
-        if not settings.enabled or (rule.DIFF_ONLY and not diff_mode):
+        if not settings.enabled or (rule.DIFF_ONLY and not diff_mode) or (only is not None and rule.ID not in only):
             continue
         for found in rule.check(ctx):
             out.append(replace(found, severity=settings.severity) if settings.severity else found)
@@ -104,8 +104,10 @@ def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], co
     changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values())))
     head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
     base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))
-    before = {f.fingerprint for f in _run_rules(base_ctx, diff_mode=False)}
-    findings = [replace(f, introduced=f.fingerprint not in before) for f in _run_rules(head_ctx, diff_mode=True)]
+    found = _run_rules(head_ctx, diff_mode=True)
+    # A finding is introduced unless the base had it; only rules that found something need asking.
+    before = {f.fingerprint for f in _run_rules(base_ctx, diff_mode=False, only={f.rule for f in found})}
+    findings = [replace(f, introduced=f.fingerprint not in before) for f in found]
     findings, suppressed = _suppress(findings, head_mesh)
     return Report(
         mode="diff", base=base_label, head=head_label, resources=len(head_mesh.by_key),

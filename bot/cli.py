@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from bot.analyze import Report
     from bot.config import Config
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
 
 
@@ -173,6 +173,10 @@ def _render(report: Report, args: argparse.Namespace) -> str:
         from bot.render import json_report
 
         return json_report.render(report)
+    if args.format == "sarif":
+        from bot.render import sarif
+
+        return sarif.render(report)
     if args.format == "markdown":
         from bot.render import markdown
 

@@ -65,7 +65,11 @@ ParseCache = dict[tuple[str, str, bool], _Parsed]
 
 def load(files: Iterable[SourceFile], config: Config, in_scope: set[str] | None = None,
          cache: ParseCache | None = None) -> Loaded:
-    """Load every file. Broken YAML in a file in `in_scope` (None: all) is a problem, elsewhere a skip."""
+    """Load every file. Broken YAML in a file in `in_scope` (None: all) is a problem, elsewhere a skip.
+
+    Files in `in_scope` are parsed whole when `in_scope` is given (a diff's touched files); other
+    files go through the text pre-filter, so documents of other kinds are never parsed.
+    """
     cache = {} if cache is None else cache
     files = list(files)
     paused = gc.isenabled()
@@ -80,18 +84,18 @@ def load(files: Iterable[SourceFile], config: Config, in_scope: set[str] | None 
 def _load(files: list[SourceFile], config: Config, in_scope: set[str] | None, cache: ParseCache) -> Loaded:
     todo = {}
     for f in files:
-        full = in_scope is None or f.path in in_scope
+        full = in_scope is not None and f.path in in_scope
         if (f.path, f.blob, full) not in cache:
             todo[(f.path, f.blob, full)] = f
     cache.update(_parse_many(list(todo.items()), config))
     out = Loaded()
     for f in files:
-        full = in_scope is None or f.path in in_scope
+        full = in_scope is not None and f.path in in_scope
         parsed = cache[(f.path, f.blob, full)]
         out.resources += parsed.resources
         out.skipped += parsed.skipped
         if parsed.problem:
-            if full:
+            if in_scope is None or f.path in in_scope:
                 out.problems.append(parsed.problem)
             else:
                 out.skipped.append(Skipped(f.path, f"not valid YAML: {parsed.problem.reason} (line {parsed.problem.line})"))
@@ -131,6 +135,8 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Pa
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return _Parsed([], [Skipped(path, f"not UTF-8 text (byte {exc.start})")], None)
+    if not full and not _RELEVANT.search(text):
+        return _Parsed([], [], None)  # nothing of our kinds in the whole file
     if _TEMPLATE.search(text):
         return _Parsed([], [Skipped(path, "Helm/Go template: render it first (helm template) and compare the rendered trees with --base-dir/--head-dir")], None)
     resources: list[Resource] = []

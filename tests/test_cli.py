@@ -169,7 +169,7 @@ def test_folders_mode_helm_and_broken_files(tmp_path: Path, capsys: pytest.Captu
     base, head = tmp_path / "base", tmp_path / "head"
     for d in (base, head):
         (d / "chart" / "templates").mkdir(parents=True)
-        (d / "chart" / "templates" / "vs.yaml").write_text("metadata:\n  name: {{ .Release.Name }}\n")
+        (d / "chart" / "templates" / "vs.yaml").write_text("kind: VirtualService\nmetadata:\n  name: {{ .Release.Name }}\n")
         (d / "ok.yaml").write_text(DR.format(subsets=subsets("v1")))
     (base / "broken.yaml").write_text("kind: VirtualService\nspec: [")  # broken before and after
     (head / "broken.yaml").write_text("kind: VirtualService\nspec: [")
