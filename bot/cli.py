@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="istio-pr-bot",
         description="Review Istio manifest changes for rollout risks and print a staged apply plan.")
     parser.add_argument("--version", action="version", version=f"istio-pr-bot {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{diff,audit}")
+    sub = parser.add_subparsers(dest="command", metavar="{diff,audit,action}")
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--format", choices=FORMATS, default="text")
@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--repo", metavar="DIR", default=".", help="git repository (default: current directory)")
     a.add_argument("--ref", metavar="REV", help="revision to audit (default: HEAD; a non-git folder is read as is)")
     a.add_argument("paths", nargs="*", metavar="PATH", help="limit the audit to these files or folders")
+
+    sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
     return parser
 
 
@@ -55,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("istio-pr-bot: error: choose a command: diff or audit", file=sys.stderr)
         return 2
+    if args.command == "action":
+        from bot.action import main as action_main
+
+        return action_main()
     from bot.errors import BotError
 
     try:

@@ -100,3 +100,21 @@ def read_file(repo: str, commit: str, path: str) -> bytes | None:
         return _git(repo, "show", f"{commit}:{path}")
     except BotError:
         return None
+
+
+def has_commit(repo: str, sha: str) -> bool:
+    try:
+        _git(repo, "cat-file", "-e", f"{sha}^{{commit}}")
+        return True
+    except BotError:
+        return False
+
+
+def fetch(repo: str, remote: str, shas: list[str]) -> None:
+    """Fetch just these commits (depth 1): enough to read their trees."""
+    _git(repo, "-c", "protocol.version=2", "fetch", "--no-tags", "--depth=1", "--quiet", remote, *shas)
+
+
+def trust(repo: str) -> None:
+    """A container action has its own HOME, so the runner's safe.directory does not reach it."""
+    subprocess.run(["git", "config", "--global", "--add", "safe.directory", repo], capture_output=True, check=False)

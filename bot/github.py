@@ -35,15 +35,17 @@ class GitHub:
         from github import Auth, Github, GithubRetry
 
         # GithubRetry retries 5xx and rate-limit 403s but by default neither PATCH nor 429, and
-        # without backoff; writes are made idempotent by the callers (re-list before re-posting).
+        # without backoff. POST is left out on purpose: a POST whose answer was lost may have been
+        # stored, so the caller re-lists by marker before posting again (see action._create_once).
         retry = GithubRetry(total=retries, backoff_factor=backoff, secondary_rate_wait=backoff * 10,
                             status_forcelist=[429, 500, 502, 503, 504],
-                            allowed_methods={"GET", "POST", "PATCH", "DELETE"})
+                            allowed_methods={"GET", "PATCH", "DELETE"})
         self._gh = Github(auth=Auth.Token(token), base_url=api_url.rstrip("/"), retry=retry, timeout=timeout,
                           api_version=API_VERSION, lazy=True, seconds_between_requests=0,
                           seconds_between_writes=write_pause, per_page=100)
         self._repo = self._gh.get_repo(repository, lazy=True)
         self._token = token
+        self.backoff = backoff
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         from github import GithubException
@@ -87,18 +89,19 @@ class GitHub:
 
         return self._call(f"comment on #{number}", create)
 
-    def edit_comment(self, comment: Comment, body: str) -> Comment:
+    def edit_comment(self, number: int, comment: Comment, body: str) -> Comment:
         def edit() -> Comment:
-            c = self._repo.get_issue_comment(comment.id)
+            c = self._repo.get_issue(number).get_comment(comment.id)
             c.edit(body)
             return Comment(c.id, c.node_id, c.body or body, c.user.login if c.user else "", c.html_url)
 
         return self._call(f"update comment {comment.id}", edit)
 
-    def minimize_comment(self, comment: Comment) -> None:
+    def minimize_comment(self, number: int, comment: Comment) -> None:
         def minimize() -> None:
-            c = self._repo.get_issue_comment(comment.id)
-            c.minimize("OUTDATED")
+            c = self._repo.get_issue(number).get_comment(comment.id)
+            if not c.minimize("OUTDATED"):
+                raise RuntimeError("GitHub did not hide the comment")
 
         self._call(f"hide comment {comment.id}", minimize)
 
