@@ -9,8 +9,6 @@ where the bot writes YAML.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -102,28 +100,9 @@ def _load(files: list[SourceFile], config: Config, in_scope: set[str] | None, ca
     return out
 
 
-PARALLEL_BYTES = 4 * 1024 * 1024  # below this, a second process costs more than it saves
-
-
 def _parse_many(todo: list[tuple[tuple[str, str, bool], SourceFile]], config: Config) -> list[tuple[Any, _Parsed]]:
-    """Parse files, on two cores when there is enough to parse (fork only; results come back pickled)."""
-    size = sum(len(f.data) for _, f in todo)
-    if size < PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [(key, parse_file(f.path, f.data, config, key[2])) for key, f in todo]
-    half, acc = 0, 0
-    for half, (_, f) in enumerate(todo):  # split by bytes, not by count
-        acc += len(f.data)
-        if acc >= size // 2:
-            break
-    theirs, mine = todo[: half + 1], todo[half + 1:]
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(1) as pool:
-        pending = pool.apply_async(_parse_chunk, (theirs, config))
-        result = [(key, parse_file(f.path, f.data, config, key[2])) for key, f in mine]
-        return pending.get() + result
-
-
-def _parse_chunk(todo: list[tuple[tuple[str, str, bool], SourceFile]], config: Config) -> list[tuple[Any, _Parsed]]:
+    # A second process was measured here: shipping the parsed values back (pickle) costs about what
+    # the second core saves, so parsing stays in one process.
     return [(key, parse_file(f.path, f.data, config, key[2])) for key, f in todo]
 
 
