@@ -196,8 +196,9 @@ def _github(runner: Runner) -> Any:
     pause = float(runner.env.get("ISTIO_PR_BOT_WRITE_PAUSE", "0.5"))
     retries = int(runner.env.get("ISTIO_PR_BOT_RETRIES", "4"))
     backoff = float(runner.env.get("ISTIO_PR_BOT_BACKOFF", "1.0"))
+    timeout = int(runner.env.get("ISTIO_PR_BOT_TIMEOUT", "15"))
     return GitHub(runner.inputs.token, runner.env.get("GITHUB_API_URL", "https://api.github.com"),
-                  runner.repository, write_pause=pause, retries=retries, backoff=backoff)
+                  runner.repository, write_pause=pause, retries=retries, backoff=backoff, timeout=timeout)
 
 
 def _pull(payload: dict[str, Any]) -> dict[str, Any]:
@@ -413,9 +414,29 @@ def _sticky(runner: Runner, gh: Any, number: int, body: str) -> str:
             runner.log(f"istio-pr-bot: comment not changed: {decision.reason}")
         for old in decision.hide:
             gh.minimize_comment(number, old)
+        if decision.action == "create" and runner.inputs.comment == "update":
+            url = _settle(gh, number, me, url)
         return url
 
     return _try_write(runner, "update the pull request comment", sync) or ""
+
+
+def _settle(gh: Any, number: int, me: str, url: str) -> str:
+    """Two runs that both found no comment both create one: keep the newest, delete the others.
+
+    Every run reaches the same choice (newest event time, then lowest id), so racing runs converge
+    on one comment; only comments this identity wrote are ever deleted.
+    """
+    from bot import sticky
+
+    mine = sticky.ours(gh.comments(number), me)
+    if len(mine) <= 1:
+        return url
+    keep = max(mine, key=lambda c: (sticky.meta(c.body).get("time", ""), -c.id))
+    for comment in mine:
+        if comment.id != keep.id:
+            gh.delete_comment(number, comment)
+    return keep.url
 
 
 def _create_once(gh: Any, number: int, body: str, me: str, attempts: int = 3) -> str:

@@ -97,6 +97,9 @@ class GitHub:
 
         return self._call(f"update comment {comment.id}", edit)
 
+    def delete_comment(self, number: int, comment: Comment) -> None:
+        self._call(f"delete comment {comment.id}", lambda: self._repo.get_issue(number).get_comment(comment.id).delete())
+
     def minimize_comment(self, number: int, comment: Comment) -> None:
         def minimize() -> None:
             c = self._repo.get_issue(number).get_comment(comment.id)

@@ -217,12 +217,37 @@ class _Builder:
         return items
 
 
+MAX_EXPANDED = 100_000  # nodes a document may stand for once its aliases are expanded
+
+
+def _expanded(node: Any, memo: dict[int, int]) -> int:
+    """How many nodes the document stands for with every alias expanded (an alias bomb is huge)."""
+    known = memo.get(id(node))
+    if known == -1:
+        raise yaml.constructor.ConstructorError(None, None, "an alias refers to a value that contains it",
+                                                node.start_mark)
+    if known is not None:
+        return known
+    memo[id(node)] = -1  # being counted: meeting it again means a cycle
+    total = 1
+    if type(node) is yaml.MappingNode:
+        total += sum(_expanded(k, memo) + _expanded(v, memo) for k, v in node.value)
+    elif type(node) is yaml.SequenceNode:
+        total += sum(_expanded(child, memo) for child in node.value)
+    memo[id(node)] = total
+    return total
+
+
 def _compose(chunk: str) -> tuple[Any, Any]:
     loader = _Loader(chunk)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, None
+        if _expanded(node, {}) > MAX_EXPANDED:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"aliases expand this document to more than {MAX_EXPANDED:,} values (an alias bomb?)",
+                node.start_mark)
         return node, _Builder(loader).build(node)
     finally:
         loader.dispose()

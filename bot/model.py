@@ -7,6 +7,7 @@ what Istio would use or nothing, never raises.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterator, TypeVar
@@ -63,6 +64,18 @@ def as_str(value: Any) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def canonical(value: Any) -> str:
+    """A stable text form of any parsed value, whatever its keys' types, to compare shapes."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {repr(k) if not isinstance(k, str) else k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return v
+
+    return json.dumps(plain(value), sort_keys=True, default=str)
 
 
 def str_labels(value: Any) -> dict[str, str]:

@@ -313,6 +313,15 @@ class FakeGitHub:
             number, comment = found[0]
             if method == "GET":
                 return 200, comment
+            if method == "DELETE":
+                if denied := self._forbidden(token):
+                    return denied
+                if comment["user"]["login"] != user.login:
+                    self.violations.append(f"deleted comment {cid} written by {comment['user']['login']}")
+                    return 403, {"message": "Must have admin rights to Repository.",
+                                 "documentation_url": "https://docs.github.com"}
+                self.comments[number] = [c for c in self.comments[number] if c["id"] != cid]
+                return 204, None
             if method == "PATCH":
                 if denied := self._forbidden(token):
                     return denied

@@ -8,6 +8,7 @@ ones and per-stage detail; never the verdict, the errors or the plan's headlines
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -199,6 +200,7 @@ def _short(rev: str | None) -> str | None:
     return rev
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(template_text: str | None) -> Any:
     from jinja2 import ChoiceLoader, DictLoader, Environment, PackageLoader, StrictUndefined
 

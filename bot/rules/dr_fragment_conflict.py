@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from bot.findings import Finding, Severity
-from bot.model import Resource, dr_host, dr_subset_index, dr_subsets
+from bot.model import canonical, Resource, dr_host, dr_subset_index, dr_subsets
 from bot.rules.base import BEST_PRACTICES, Context, finding, losers
 
 ID = "dr-fragment-conflict"
@@ -30,7 +29,7 @@ def check(ctx: Context) -> Iterator[Finding]:
     for dr in ctx.head.of("DestinationRule"):
         host = dr_host(dr)
         if host:
-            selector = json.dumps(dr.spec.get("workloadSelector"), sort_keys=True, default=str)
+            selector = canonical(dr.spec.get("workloadSelector"))
             groups.setdefault((dr.namespace, host, selector), []).append(dr)
     for (_, host, _), members in sorted(groups.items()):
         members.sort(key=lambda r: r.key)

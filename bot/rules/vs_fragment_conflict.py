@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from bot.findings import Finding, Severity
-from bot.model import Resource, as_dict, as_list, is_catch_all, vs_gateways, vs_hosts
+from bot.model import canonical, Resource, as_dict, as_list, is_catch_all, vs_gateways, vs_hosts
 from bot.rules.base import BEST_PRACTICES, Context, finding, losers
 
 ID = "vs-fragment-conflict"
@@ -35,7 +34,7 @@ def match_key(match: object) -> str:
     """A match's identity: its conditions, without its `name` (validation.go compares them so)."""
     if isinstance(match, dict):
         match = {k: v for k, v in match.items() if k != "name"}
-    return json.dumps(match, sort_keys=True, default=str)
+    return canonical(match)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Iterator
 
 from bot.findings import Finding, Severity
-from bot.model import as_dict, as_list, is_catch_all
+from bot.model import canonical, as_dict, as_list, is_catch_all
 from bot.rules.base import Context, finding
 from bot.rules.vs_fragment_conflict import match_key
 
@@ -33,7 +32,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             for i, raw in enumerate(as_list(vs.spec.get(section))):
                 rule = as_dict(raw)
                 label = f"{section}[{i}]" + (f" ({rule['name']})" if isinstance(rule.get("name"), str) else "")
-                body = json.dumps(rule, sort_keys=True, default=str)
+                body = canonical(rule)
                 if catch_all is not None:
                     yield finding(
                         ID, SEVERITY, vs,
