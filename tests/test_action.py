@@ -80,7 +80,12 @@ class Run:
         self.count = 0
 
     def __call__(self, event: str, payload: dict[str, Any], inputs: dict[str, str] | None = None,
-                 ref: str = "pr", token: str = TOKEN) -> tuple[int, str, str, dict[str, str]]:
+                 ref: str = "pr", token: str = TOKEN, extra_env: dict[str, str] | None = None
+                 ) -> tuple[int, str, str, dict[str, str]]:
+        return self.wait(self.start(event, payload, inputs, ref, token, extra_env))
+
+    def start(self, event: str, payload: dict[str, Any], inputs: dict[str, str] | None = None,
+              ref: str = "pr", token: str = TOKEN, extra_env: dict[str, str] | None = None) -> Any:
         self.count += 1
         ws = self.origin.clone(self.tmp, f"ws{self.count}", ref)
         event_path = self.tmp / f"event{self.count}.json"
@@ -99,13 +104,19 @@ class Run:
         }
         for key, value in (inputs or {}).items():
             env[f"INPUT_{key.upper()}"] = value
-        proc = subprocess.run([sys.executable, "-m", "bot", "action"], env=env, capture_output=True, text=True,
-                              cwd=ws, timeout=120)
+        env.update(extra_env or {})
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "action"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=ws)
+        return proc, summary, output, token
+
+    def wait(self, started: Any) -> tuple[int, str, str, dict[str, str]]:
+        proc, summary, output, token = started
+        stdout, stderr = proc.communicate(timeout=120)
         outputs = parse_outputs(output.read_text() if output.exists() else "")
         text = summary.read_text() if summary.exists() else ""
-        assert "Traceback" not in proc.stderr, proc.stderr
-        assert TOKEN not in proc.stdout + proc.stderr + text + json.dumps(outputs)
-        return proc.returncode, proc.stdout, text, outputs
+        assert "Traceback" not in stderr, stderr
+        assert token not in stdout + stderr + text + json.dumps(outputs)
+        return proc.returncode, stdout, text, outputs
 
 
 def parse_outputs(text: str) -> dict[str, str]:
@@ -129,12 +140,12 @@ def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def pr_payload(fake: FakeGitHub, origin: Origin, action: str = "synchronize", updated: str = "2026-11-20T10:00:00Z",
-               fork: bool = False) -> dict[str, Any]:
+               fork: bool = False, head: str | None = None) -> dict[str, Any]:
     payload = adapt(contract.webhook("pull_request", action), fake)
     payload["number"] = 7
     pull = payload["pull_request"]
     pull.update(number=7, updated_at=updated)
-    pull["base"]["sha"], pull["head"]["sha"] = origin.base, origin.head
+    pull["base"]["sha"], pull["head"]["sha"] = origin.base, head or origin.head
     pull["base"]["repo"]["full_name"] = REPO
     pull["head"]["repo"]["full_name"] = "someone/mesh-config" if fork else REPO
     payload["repository"]["full_name"] = REPO
