@@ -341,7 +341,8 @@ def _publish_report(runner: Runner, report: Report, gh: Any, number: int | None,
     writes_ok = gh is not None and not read_only
     if writes_ok and number is not None and runner.inputs.comment != "off" and report.mode == "diff":
         body = markdown.render(report, link_base=link or None, template_text=template)
-        url = _sticky(runner, gh, number, body)
+        quiet = not report.changes and not report.findings and config.comment.get("on-empty") == "none"
+        url = _sticky(runner, gh, number, body, only_update=quiet)
         runner.set_output("comment-url", url)
     if writes_ok and runner.inputs.check_run:
         _check_run(runner, gh, report, fail_on)
@@ -395,7 +396,7 @@ def _try_write(runner: Runner, what: str, fn: Callable[[], Any]) -> Any:
         return None
 
 
-def _sticky(runner: Runner, gh: Any, number: int, body: str) -> str:
+def _sticky(runner: Runner, gh: Any, number: int, body: str, only_update: bool = False) -> str:
     from bot import sticky
 
     head = _sha(_pull(runner.payload).get("head", {}).get("sha")) if isinstance(_pull(runner.payload).get("head"), dict) else ""
@@ -405,6 +406,8 @@ def _sticky(runner: Runner, gh: Any, number: int, body: str) -> str:
     def sync() -> str:
         me = gh.identity()
         decision = sticky.decide(gh.comments(number), me, body, when, runner.inputs.comment)
+        if only_update and decision.action == "create":
+            return ""  # on-empty: none, and no earlier comment to turn into an all-clear
         url = decision.target.url if decision.target else ""
         if decision.action == "update" and decision.target:
             url = gh.edit_comment(number, decision.target, body).url

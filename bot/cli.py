@@ -186,11 +186,27 @@ def _render(report: Report, args: argparse.Namespace) -> str:
     if args.format == "markdown":
         from bot.render import markdown
 
-        return markdown.render(report, link_base=args.link_base)
+        return markdown.render(report, link_base=args.link_base, template_text=_template(report.config, args))
     from bot.render import text
 
     colour = not args.output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     return text.render(report, colour=colour)
+
+
+def _template(config: Config, args: argparse.Namespace) -> str | None:
+    """The user's comment template (config comment.template), relative to the repository root."""
+    from bot.errors import BotError
+
+    path = config.comment.get("template")
+    if not path:
+        return None
+    root = getattr(args, "head_dir", None) or getattr(args, "repo", ".") or "."
+    full = path if os.path.isabs(path) else os.path.join(root, path)
+    try:
+        with open(full, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        raise BotError(f"comment template {path} not found") from None
 
 
 def _write_plan(report: Report, folder: str) -> None:

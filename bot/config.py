@@ -116,10 +116,23 @@ def _validate(data: dict[str, Any], source: str) -> Config:
     if "rules" in data:
         kwargs["rules"] = _rules(data["rules"], RULE_IDS, source)
     if "comment" in data:
-        if not isinstance(data["comment"], dict):
-            raise BotError(f"{source}: comment must be a mapping")
-        kwargs["comment"] = dict(data["comment"])
+        kwargs["comment"] = _comment(data["comment"], source)
     return Config(**kwargs)
+
+
+def _comment(value: object, source: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise BotError(f"{source}: comment must be a mapping with template and/or on-empty")
+    extra = sorted(str(k) for k in set(value) - {"template", "on-empty"})
+    if extra:
+        raise BotError(f"{source}: comment: unknown key {extra[0]!r} (known: template, on-empty)")
+    out = {}
+    if value.get("template") is not None:
+        if not isinstance(value["template"], str) or not value["template"]:
+            raise BotError(f"{source}: comment.template must be a file path")
+        out["template"] = value["template"]
+    out["on-empty"] = _choice(value.get("on-empty", "comment"), ("comment", "none"), f"{source}: comment.on-empty")
+    return out
 
 
 def _str_list(value: object, where: str) -> tuple[str, ...]:

@@ -335,3 +335,23 @@ def test_server_errors_exhaust_retries_and_keep_the_verdict(setup) -> None:  # t
     code, stdout, summary, _ = run("pull_request", pr_payload(fake, origin))
     assert code == 1 and fake.comments[7] == [] and "could not update the pull request comment" in stdout
     assert summary.startswith("### ⛔")
+
+
+def test_pull_request_target_reads_base_and_head_from_the_payload(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    code, _, _, outputs = run("pull_request_target", pr_payload(fake, origin), ref="main")  # base checked out
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and f'"head":"{origin.head}"' in body and outputs["errors"] == "8"
+
+
+def test_on_empty_none_posts_nothing_until_there_is_something(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    files: dict[str, str | None] = {str(p.relative_to(origin.path)): None for p in origin.path.rglob("*.yaml")}
+    for p in (ROOT / "examples" / "base").rglob("*.yaml"):
+        files[str(p.relative_to(ROOT / "examples" / "base"))] = p.read_text()
+    files[".istio-pr-bot.yaml"] = "comment:\n  on-empty: none\n"
+    origin.push(files)
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    code, _, summary, _ = run("pull_request", pr_payload(fake, origin))
+    assert code == 0 and fake.comments[7] == [] and summary.startswith("✅")

@@ -192,3 +192,13 @@ def test_console_script_version_and_no_traceback() -> None:
     failed = subprocess.run([*exe, "audit", "--ref", "HEAD", "--repo", "/nonexistent"], capture_output=True, text=True,
                             cwd=ROOT)
     assert failed.returncode == 2 and "Traceback" not in failed.stderr and failed.stderr.count("\n") == 1
+
+
+def test_config_comment_template_overrides_a_block(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "review.md.j2").write_text('{% extends "comment.md.j2" %}{% block plan %}\n\nTalk to #mesh-oncall first.{% endblock %}')
+    (repo / ".istio-pr-bot.yaml").write_text("comment:\n  template: review.md.j2\n")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "markdown")
+    assert code == 0 and "Talk to #mesh-oncall first." in out and "Rollout" not in out
+    (repo / ".istio-pr-bot.yaml").write_text("comment:\n  templat: x\n")
+    code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")
+    assert code == 2 and "unknown key 'templat'" in err

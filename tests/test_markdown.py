@@ -127,6 +127,7 @@ def _hostile_manifest(i: int, name: str) -> str:
 def test_hostile_names_cannot_inject() -> None:
     head = {f"f{i}.yaml": _hostile_manifest(i, name) for i, name in enumerate(HOSTILE)}
     text = markdown.render(diff({}, head), link_base=LINK)
+    check_golden("comments/hostile.md", text)
     out = html(text)
     assert len(text) <= markdown.LIMIT
     assert "<img" not in out and "javascript:" not in [a for a in structure(text).links]
