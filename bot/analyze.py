@@ -105,7 +105,8 @@ def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], co
     head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
     base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))
     found = _run_rules(head_ctx, diff_mode=True)
-    # A finding is introduced unless the base had it; only rules that found something need asking.
+    # A finding is introduced unless the base had it: ask the base only about those rules and resources.
+    base_ctx = replace(base_ctx, focus=frozenset(f.resource.key for f in found))
     before = {f.fingerprint for f in _run_rules(base_ctx, diff_mode=False, only={f.rule for f in found})}
     findings = [replace(f, introduced=f.fingerprint not in before) for f in found]
     findings, suppressed = _suppress(findings, head_mesh)

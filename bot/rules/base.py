@@ -25,6 +25,12 @@ class Context:
     changes: tuple[Change, ...]
     config: Config
     problems: tuple[ParseProblem, ...] = ()  # broken YAML at the revision `head` stands for
+    focus: frozenset[tuple[str, str, str]] | None = None  # only findings on these resources are wanted
+
+    def subjects(self, kind: str) -> list[Resource]:
+        """Resources of a kind whose findings are wanted (all, unless the context is focused)."""
+        found = self.head.of(kind)
+        return found if self.focus is None else [r for r in found if r.key in self.focus]
 
     def changed(self, kind: str | None = None) -> list[Change]:
         return [c for c in self.changes if kind is None or c.kind == kind]

@@ -59,7 +59,7 @@ def _shadowing(mesh: Mesh, dr: Resource, host: str) -> tuple[list[str], list[Res
 
 def check(ctx: Context) -> Iterator[Finding]:
     mesh, root = ctx.head, ctx.config.root_namespace
-    for dr in mesh.of("DestinationRule"):
+    for dr in ctx.subjects("DestinationRule"):
         host = dr_host(dr)
         if not host:
             continue

@@ -53,7 +53,7 @@ def effective_mode(mesh: Mesh, namespace: str, labels: dict[str, str]) -> tuple[
 
 def check(ctx: Context) -> Iterator[Finding]:
     mesh = ctx.head
-    for dr in mesh.of("DestinationRule"):
+    for dr in ctx.subjects("DestinationRule"):
         host = dr_host(dr)
         if not host:
             continue

@@ -30,7 +30,7 @@ def check(ctx: Context) -> Iterator[Finding]:
             for dest in vs_destinations(vs):
                 if dest.subset:
                     by_subset.setdefault(dest.host, []).append(vs)
-    for vs in mesh.of("VirtualService"):
+    for vs in ctx.subjects("VirtualService"):
         if not vs_bound_to_gateway(vs):
             continue
         seen = set()

@@ -24,7 +24,7 @@ WHY = (
 
 def check(ctx: Context) -> Iterator[Finding]:
     mesh = ctx.head
-    for vs in mesh.of("VirtualService"):
+    for vs in ctx.subjects("VirtualService"):
         for i, ref in enumerate(vs_gateways(vs)):
             if ref.is_mesh or INTERNAL_GATEWAY in ref.name or mesh.gateway(ref) is not None:
                 continue

@@ -26,7 +26,7 @@ WHY = (
 
 def check(ctx: Context) -> Iterator[Finding]:
     mesh = ctx.head
-    for vs in mesh.of("VirtualService"):
+    for vs in ctx.subjects("VirtualService"):
         clients = mesh.clients(vs)
         seen = set()
         for dest in vs_destinations(vs):

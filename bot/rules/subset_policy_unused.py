@@ -24,7 +24,7 @@ WHY = (
 def check(ctx: Context) -> Iterator[Finding]:
     # A subset's policy applies only when a route explicitly selects the subset.
     mesh = ctx.head
-    for dr in mesh.of("DestinationRule"):
+    for dr in ctx.subjects("DestinationRule"):
         host = dr_host(dr)
         if not host:
             continue

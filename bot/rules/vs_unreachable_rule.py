@@ -25,7 +25,7 @@ WHY = (
 def check(ctx: Context) -> Iterator[Finding]:
     # Rules are evaluated in order and the first match wins; translation stops after a
     # catch-all (pilot route.BuildHTTPRoutesForVirtualService; validation.go analyzeUnreachable*).
-    for vs in ctx.head.of("VirtualService"):
+    for vs in ctx.subjects("VirtualService"):
         for section in ("http", "tcp", "tls"):
             catch_all: int | None = None
             seen: set[str] = set()
