@@ -409,6 +409,11 @@ def _sticky(runner: Runner, gh: Any, number: int, body: str, only_update: bool =
         if only_update and decision.action == "create":
             return ""  # on-empty: none, and no earlier comment to turn into an all-clear
         url = decision.target.url if decision.target else ""
+        if decision.action in ("create", "update") and head and runner.event != "workflow_run":
+            current, _ = gh.pull_head(number)
+            if current != head:  # pushed again meanwhile: that push's run owns the comment
+                runner.log(f"istio-pr-bot: comment not changed: the pull request moved on to {current[:12]}")
+                return url
         if decision.action == "update" and decision.target:
             url = gh.edit_comment(number, decision.target, body).url
         elif decision.action == "create":

@@ -98,7 +98,12 @@ class GitHub:
         return self._call(f"update comment {comment.id}", edit)
 
     def delete_comment(self, number: int, comment: Comment) -> None:
-        self._call(f"delete comment {comment.id}", lambda: self._repo.get_issue(number).get_comment(comment.id).delete())
+        """Delete one of our comments; one already gone (another run got there first) is fine."""
+        try:
+            self._call(f"delete comment {comment.id}", lambda: self._repo.get_issue(number).get_comment(comment.id).delete())
+        except GitHubError as exc:
+            if exc.status != 404:
+                raise
 
     def minimize_comment(self, number: int, comment: Comment) -> None:
         def minimize() -> None:

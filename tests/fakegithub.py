@@ -216,7 +216,8 @@ class FakeGitHub:
             self._validate_request(method, path, query, raw, headers)
             with self._lock:
                 status, data = self._route(method, path, query, body, user, token)
-            if status < 500:
+            # GitHub answers 404 for anything missing, though the description lists it on few operations.
+            if status < 500 and status != 404:
                 self._validate_response(method, path, query, raw, headers, status, data)
         if fault:  # the write happened, the answer is lost
             time.sleep(fault.delay)

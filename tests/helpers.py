@@ -31,3 +31,16 @@ def lines(report: Report, rule: str | None = None) -> list[str]:
         + ("" if f.introduced else " pre-existing")
         for f in report.findings if rule is None or f.rule == rule
     )
+
+
+def load_script(name: str):  # type: ignore[no-untyped-def]
+    """Import a file of scripts/ as a module (they are run as commands, not installed)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

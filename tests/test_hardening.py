@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from bot.cli import main
 from tests import contract
 from tests.fakegithub import Fault
-from tests.helpers import diff
+from tests.helpers import diff, load_script
 from tests.test_action import REPO, TOKEN, git, pr_payload, setup, writes  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,11 +84,7 @@ def test_git_trouble_says_what_to_change(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def _fuzz_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("fuzz", ROOT / "scripts" / "fuzz.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fuzz")
 
 
 def test_fuzz_slice_finds_no_crash() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -12,16 +11,13 @@ from bot.config import load_config
 from bot.errors import BotError
 from bot.rules import BY_ID, RULE_IDS, RULES
 from bot.rules.base import docs_url
+from tests.helpers import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _gen():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_rule_docs", ROOT / "scripts" / "gen_rule_docs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_rule_docs")
 
 
 def test_ids_are_stable_kebab_case_and_unique() -> None:

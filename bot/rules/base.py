@@ -10,6 +10,7 @@ from bot.config import Config
 from bot.findings import Finding, Ref, Severity
 from bot.load import ParseProblem
 from bot.model import Mesh, Resource
+from bot.visibility import Visibility
 
 DOCS_BASE = "https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/"
 BEST_PRACTICES = "https://istio.io/latest/docs/ops/best-practices/traffic-management/"
@@ -74,3 +75,32 @@ def losers(ctx: Context, a: Resource, b: Resource) -> list[tuple[Resource, Resou
     if ra == rb:
         return [(a, b), (b, a)]
     return [(a, b)] if ra > rb else [(b, a)]
+
+
+@dataclass(frozen=True)
+class VisibilityChange:
+    """A modified resource whose exportTo (or Service annotation) changed meaning."""
+
+    base: Resource
+    head: Resource
+    before: Visibility
+    after: Visibility
+
+    @property
+    def line(self) -> int | None:
+        field = ("metadata", "annotations") if self.head.kind == "Service" else ("spec", "exportTo")
+        return self.head.field_line(*field)
+
+
+EXPORTED_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Service")
+
+
+def visibility_changes(ctx: Context) -> Iterator[VisibilityChange]:
+    """Modified VirtualServices, DestinationRules, ServiceEntries and Services seen by other namespaces."""
+    if ctx.base is None:
+        return
+    for change in ctx.changes:
+        if change.kind in EXPORTED_KINDS and change.base is not None and change.head is not None:
+            before, after = ctx.base.visibility(change.base), ctx.head.visibility(change.head)
+            if before != after:
+                yield VisibilityChange(change.base, change.head, before, after)

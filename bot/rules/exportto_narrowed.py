@@ -7,7 +7,7 @@ from typing import Iterator
 from bot import hosts as H
 from bot.findings import Finding, Severity
 from bot.model import Mesh, Resource, dr_host, dr_subsets, se_hosts, service_host, vs_destinations, vs_gateways
-from bot.rules.base import BEST_PRACTICES, Context, finding
+from bot.rules.base import BEST_PRACTICES, Context, finding, visibility_changes
 from bot.visibility import Visibility
 
 ID = "exportto-narrowed"
@@ -23,7 +23,6 @@ WHY = (
     "being visible to the clients that use it breaks their subsets or their access to the host. Error when "
     "something in the repository loses what it uses, notice otherwise."
 )
-KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Service")
 
 
 def _consumers(base: Mesh, head: Mesh, old: Resource, new: Resource, lost: Visibility) -> list[str]:
@@ -61,27 +60,21 @@ def _consumers(base: Mesh, head: Mesh, old: Resource, new: Resource, lost: Visib
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    if ctx.base is None:
-        return
-    for change in ctx.changes:
-        if change.kind not in KINDS or change.base is None or change.head is None:
-            continue
-        before, after = ctx.base.visibility(change.base), ctx.head.visibility(change.head)
-        lost = after.lost(before)
+    for vc in visibility_changes(ctx):
+        lost = vc.after.lost(vc.before)
         if lost.empty:
             continue
-        res = change.head
-        broken = _consumers(ctx.base, ctx.head, change.base, res, lost)
-        field = ("metadata", "annotations") if res.kind == "Service" else ("spec", "exportTo")
+        assert ctx.base is not None
+        broken = _consumers(ctx.base, ctx.head, vc.base, vc.head, lost)
+        detail = f"{vc.before.describe()}->{vc.after.describe()}"
         if broken:
             yield finding(
-                ID, Severity.ERROR, res,
-                f"is no longer visible to {lost.describe()}: {'; '.join(broken)}",
+                ID, Severity.ERROR, vc.head, f"is no longer visible to {lost.describe()}: {'; '.join(broken)}",
                 fix="keep it exported to the namespaces listed (for a Gateway: the namespace its pods run in)",
-                detail=f"{before.describe()}->{after.describe()}", line=res.field_line(*field))
+                detail=detail, line=vc.line)
         else:
             yield finding(
-                ID, SEVERITY, res,
-                f"is no longer visible to {lost.describe()} (now: {after.describe()}); nothing in this repository "
+                ID, SEVERITY, vc.head,
+                f"is no longer visible to {lost.describe()} (now: {vc.after.describe()}); nothing in this repository "
                 "uses it from there, but workloads deployed elsewhere might",
-                detail=f"{before.describe()}->{after.describe()}", line=res.field_line(*field))
+                detail=detail, line=vc.line)
