@@ -296,7 +296,7 @@ def _link_base(runner: Runner, head: str) -> str:
     return f"{server}/{runner.repository}/blob/{head}" if runner.repository and _sha(head) else ""
 
 
-def _write_files(runner: Runner, report: Report, number: int | None) -> Path:
+def _write_files(runner: Runner, report: Report, number: int | None) -> None:
     from bot.plan import stage_files
     from bot.render import json_report, sarif
 
@@ -311,27 +311,26 @@ def _write_files(runner: Runner, report: Report, number: int | None) -> Path:
     plan_dir.mkdir(exist_ok=True)
     for name, text in stage_files(report.plan).items():
         (plan_dir / name).write_text(text)
-    return folder
 
 
 def _publish_report(runner: Runner, report: Report, gh: Any, number: int | None, fail_on: str, config: Config,
                     write_files: bool = True) -> None:
     from bot.render import annotations, markdown
+    from bot.render.summary import max_severity
 
     link = _link_base(runner, report.head)
     if write_files:
-        folder = _write_files(runner, report, number)
+        _write_files(runner, report, number)
         runner.set_output("report-json", ".istio-pr-bot/report.json")
         runner.set_output("sarif", ".istio-pr-bot/report.sarif")
         runner.set_output("plan-dir", ".istio-pr-bot/plan")
-        del folder
     template = _template(runner, config)
     runner.summary(_summary(report, link, template))
     if runner.inputs.annotations:
         runner.log(annotations.render(report))
     for severity in Severity:
-        runner.set_output(f"{severity.value}s", str(sum(1 for f in annotations.annotated(report) if f.severity is severity)))
-    top = max((f.severity for f in annotations.annotated(report)), key=lambda s: s.rank, default=None)
+        runner.set_output(f"{severity.value}s", str(sum(1 for f in report.headline() if f.severity is severity)))
+    top = max_severity(report)
     runner.set_output("max-severity", top.value if top else "none")
     read_only = _is_fork(runner)
     if read_only:
@@ -467,7 +466,6 @@ def _create_once(gh: Any, number: int, body: str, me: str, attempts: int = 3) ->
 
 
 def _check_run(runner: Runner, gh: Any, report: Report, fail_on: str) -> None:
-    from bot.render import annotations as ann
     from bot.render.summary import verdict
 
     level = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
@@ -475,7 +473,7 @@ def _check_run(runner: Runner, gh: Any, report: Report, fail_on: str) -> None:
         "path": f.resource.file, "start_line": f.location_line, "end_line": f.location_line,
         "annotation_level": level[f.severity], "title": f"{f.rule}: {f.resource.display}"[:255],
         "message": (f.message + (f" Fix: {f.fix}" if f.fix else ""))[:60_000],
-    } for f in ann.annotated(report)]
+    } for f in report.headline()]
     conclusion = "failure" if report.failing(fail_on) else "success"
     head = report.head if _sha(report.head) else runner.env.get("GITHUB_SHA", "")
     _try_write(runner, "create the check run",

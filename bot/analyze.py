@@ -36,10 +36,18 @@ class Report:
     def count(self, severity: Severity, introduced_only: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and (f.introduced or not introduced_only))
 
+    def headline(self) -> list[Finding]:
+        """The findings the verdict speaks of: introduced ones in a diff, all in an audit."""
+        return [f for f in self.findings if self.mode == "audit" or f.introduced]
+
+    def earlier(self) -> list[Finding]:
+        """Findings the change did not introduce (none in an audit)."""
+        return [f for f in self.findings if not (self.mode == "audit" or f.introduced)]
+
     def failing(self, fail_on: str) -> list[Finding]:
-        """Findings at or above `fail_on`; in diff mode only those the change introduced."""
+        """Headline findings at or above `fail_on`."""
         threshold = FAIL_RANK[fail_on]
-        return [f for f in self.findings if f.severity.rank >= threshold and (self.mode == "audit" or f.introduced)]
+        return [f for f in self.headline() if f.severity.rank >= threshold]
 
 
 def _run_rules(ctx: Context, diff_mode: bool, only: set[str] | None = None) -> list[Finding]:
@@ -113,7 +121,7 @@ def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], co
     return Report(
         mode="diff", base=base_label, head=head_label, resources=len(head_mesh.by_key),
         changes=list(changes), findings=_order(findings), suppressed=suppressed,
-        plan=build_plan(head_ctx, findings), skipped=_skips(skipped, head_loaded, base_loaded),
+        plan=build_plan(head_ctx), skipped=_skips(skipped, head_loaded, base_loaded),
         config=config, disabled=_disabled(config),
     )
 

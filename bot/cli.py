@@ -146,7 +146,7 @@ def _diff_dirs(args: argparse.Namespace) -> Report:
     from bot.analyze import analyze_diff
 
     config = _config(args, args.head_dir)
-    base_files, base_skipped = tree.from_dir(args.base_dir, config)
+    base_files, _ = tree.from_dir(args.base_dir, config)  # only the head's skips concern the PR
     head_files, head_skipped = tree.from_dir(args.head_dir, config)
     return analyze_diff(base_files, head_files, config, args.base_dir, args.head_dir, head_skipped)
 

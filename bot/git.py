@@ -95,13 +95,6 @@ def read_blobs(repo: str, blobs: list[str]) -> dict[str, bytes]:
     return out
 
 
-def read_file(repo: str, commit: str, path: str) -> bytes | None:
-    try:
-        return _git(repo, "show", f"{commit}:{path}")
-    except BotError:
-        return None
-
-
 def has_commit(repo: str, sha: str) -> bool:
     try:
         _git(repo, "cat-file", "-e", f"{sha}^{{commit}}")

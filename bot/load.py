@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import yaml
 
 from bot.config import Config
-from bot.findings import Ref, Severity, Skipped
+from bot.findings import Skipped
 from bot.model import KINDS, Resource, as_dict, as_list, as_str
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -143,7 +143,7 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Pa
         return _Parsed([], [Skipped(path, "Helm/Go template: render it first (helm template) and compare the rendered trees with --base-dir/--head-dir")], None)
     resources: list[Resource] = []
     skipped: list[Skipped] = []
-    for chunk, offset, start_line in _documents(text):
+    for chunk, start_line in _documents(text):
         if not full and not _RELEVANT.search(chunk):
             continue
         try:
@@ -162,8 +162,8 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Pa
     return _Parsed(resources, skipped, None)
 
 
-def _documents(text: str) -> list[tuple[str, int, int]]:
-    """(text, offset, 1-based first line) of each document; a leading preamble joins the next."""
+def _documents(text: str) -> list[tuple[str, int]]:
+    """(text, 1-based first line) of each document; a leading preamble joins the next."""
     cuts = [m.start() for m in _SEPARATOR.finditer(text)]
     starts = [0] + [c for c in cuts if c != 0]
     out = []
@@ -180,7 +180,7 @@ def _documents(text: str) -> list[tuple[str, int, int]]:
             pending = (chunk_start, chunk_line)  # only comments/directives: keep with the next one
             continue
         pending = None
-        out.append((chunk, chunk_start, chunk_line))
+        out.append((chunk, chunk_line))
     return out
 
 
@@ -303,9 +303,3 @@ def _collect(out: list[Resource], skipped: list[Skipped], body: Any, path: str, 
         source = yaml.safe_dump(body, sort_keys=False)
     out.append(Resource(kind, api_version, namespace, name, body, path, line, source, source_line, from_list))
 
-
-def parse_problem_ref(problem: ParseProblem) -> Ref:
-    return Ref("File", "", problem.file, problem.file, problem.line)
-
-
-PARSE_SEVERITY = Severity.ERROR

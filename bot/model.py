@@ -10,7 +10,7 @@ import functools
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 from bot import hosts as H
 from bot.config import Config
@@ -341,10 +341,6 @@ def _server_host(raw: str) -> str:
 @per_resource
 def gateway_selector(gw: Resource) -> dict[str, str]:
     return str_labels(gw.spec.get("selector"))
-
-
-def selector_text(selector: dict[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "(all gateway workloads)"
 
 
 # ---- the snapshot ----------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.findings import Finding
-from bot.model import Resource, as_dict, as_list, vs_destinations, vs_gateways
+from bot.model import Mesh, Resource, as_dict, as_list, vs_destinations, vs_gateways
 from bot.rules.base import Context
 from bot.rules.subset_add_order import added_subsets
 from bot.rules.subset_remove_order import removed_subsets
@@ -56,25 +55,28 @@ class Plan:
         return len(self.stages) > 1
 
 
-def build_plan(ctx: Context, findings: list[Finding] | None = None) -> Plan:
+def build_plan(ctx: Context) -> Plan:
     if not ctx.changes or ctx.base is None:
         return Plan(())
     changes = {c.key: c for c in ctx.changes}
     edges: set[tuple[Node, Node]] = set()
     make_edges: set[tuple[Key, Key]] = set()  # DR must precede VS (subset added)
     break_edges: set[tuple[Key, Key]] = set()  # VS must precede DR (subset removed)
-    added, removed = added_subsets(ctx), removed_subsets(ctx)
+    added = {k: [dr.key for dr in drs] for k, drs in added_subsets(ctx).items()}
+    removed = {k: [dr.key] for k, dr in removed_subsets(ctx).items()}
+    created = {c.key for c in ctx.changes if c.change == "added"}
+    deleted = {c.key for c in ctx.changes if c.change == "removed"}
     for change in ctx.changed("VirtualService"):
         before = _uses(change.base)
         after = _uses(change.head)
-        for use in after - before:
-            for dep in _providers(ctx, use, added):
+        for use in after - before:  # what it starts to use must exist first
+            for dep in _counterparts(use, added, created, ctx.head):
                 if dep[0] == "DestinationRule":
                     make_edges.add((dep, change.key))
                 else:
                     edges.add(((dep, ""), (change.key, "")))
-        for use in before - after:
-            for dep in _removals(ctx, use, removed):
+        for use in before - after:  # what it stops using may go only afterwards
+            for dep in _counterparts(use, removed, deleted, ctx.base):
                 if dep[0] == "DestinationRule":
                     break_edges.add((change.key, dep))
                 else:
@@ -125,34 +127,22 @@ def _uses(vs: Resource | None) -> set[tuple[str, str]]:
     return out
 
 
-def _providers(ctx: Context, use: tuple[str, str], added: dict[tuple[str, str], list[Resource]]) -> list[Key]:
-    """Resources this change creates (or extends) that `use` needs."""
+def _counterparts(use: tuple[str, str], subsets: dict[tuple[str, str], list[Key]], changed: set[Key],
+                  mesh: Mesh) -> list[Key]:
+    """The changed resources that a use depends on.
+
+    `subsets` maps (host, subset) to the DestinationRules the change extends or shrinks with it;
+    `changed` holds the keys the change creates (or deletes); `mesh` is the revision where they exist.
+    """
     what, value = use
     if what == "subset":
         host, _, subset = value.rpartition("/")
-        return [dr.key for dr in added.get((host, subset), [])]
-    created = {c.key for c in ctx.changes if c.change == "added"}
+        return subsets.get((host, subset), [])
     if what == "gateway":
         ns, _, name = value.partition("/")
         key = ("Gateway", ns, name)
-        return [key] if key in created else []
-    return [r.key for r in ctx.head.host_defined(value) if r.key in created]
-
-
-def _removals(ctx: Context, use: tuple[str, str], removed: dict[tuple[str, str], Resource]) -> list[Key]:
-    """Resources this change deletes (or shrinks) that `use` used to need."""
-    assert ctx.base is not None
-    what, value = use
-    if what == "subset":
-        host, _, subset = value.rpartition("/")
-        dr = removed.get((host, subset))
-        return [dr.key] if dr else []
-    deleted = {c.key for c in ctx.changes if c.change == "removed"}
-    if what == "gateway":
-        ns, _, name = value.partition("/")
-        key = ("Gateway", ns, name)
-        return [key] if key in deleted else []
-    return [r.key for r in ctx.base.host_defined(value) if r.key in deleted]
+        return [key] if key in changed else []
+    return [r.key for r in mesh.host_defined(value) if r.key in changed]
 
 
 def _levels(nodes: list[Node], edges: set[tuple[Node, Node]]) -> dict[Node, int]:

@@ -13,7 +13,7 @@ from bot.changes import Change
 from bot.config import Config
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity, Skipped, Suppressed
-from bot.model import Resource
+from bot.model import Resource, as_dict
 from bot.plan import Plan, Stage, Step
 from bot.rules import BY_ID
 
@@ -87,6 +87,3 @@ def load_report(data: Any) -> Report:
         config=Config(),
     )
 
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -50,7 +50,6 @@ class Visibility:
 
 
 EVERYONE = Visibility(True)
-NOBODY = Visibility(False)
 
 
 def export_to(values: object, own_namespace: str, default: Visibility = EVERYONE) -> Visibility:

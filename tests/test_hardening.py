@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
-from tests import contract
 from tests.fakegithub import Fault
 from tests.helpers import diff, load_script
 from tests.test_action import REPO, TOKEN, git, pr_payload, setup, writes  # noqa: F401 - fixture

@@ -27,16 +27,11 @@ def command(f: Finding) -> str:
     return f"::{_COMMAND[f.severity]} {props}::{escape_data(body)}"
 
 
-def annotated(report: Report) -> list[Finding]:
-    """Findings worth a line annotation: what the change introduced (everything in an audit)."""
-    return [f for f in report.findings if report.mode == "audit" or f.introduced]
-
-
 def render(report: Report, per_level: int = PER_LEVEL) -> str:
     lines: list[str] = []
     left_out = 0
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
-        found = [f for f in annotated(report) if f.severity is severity]
+        found = [f for f in report.headline() if f.severity is severity]
         lines += [command(f) for f in found[:per_level]]
         left_out += max(0, len(found) - per_level)
     if left_out:

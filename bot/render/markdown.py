@@ -17,7 +17,7 @@ from urllib.parse import quote
 from bot import __version__
 from bot.analyze import Report
 from bot.findings import Finding, Ref, Severity
-from bot.render.summary import max_severity, verdict
+from bot.render.summary import max_severity, short_rev, verdict
 from bot.rules.base import docs_url
 
 MARKER = "<!-- istio-pr-bot -->"
@@ -117,8 +117,7 @@ def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[s
 
 
 def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]:
-    headline = [f for f in report.findings if report.mode == "audit" or f.introduced]
-    earlier = [f for f in report.findings if not (report.mode == "audit" or f.introduced)]
+    headline, earlier = report.headline(), report.earlier()
     groups = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
         found = [f for f in headline if f.severity is severity]
@@ -161,8 +160,8 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
         "skipped_total": len(report.skipped),
         "version": __version__,
         "mode": report.mode,
-        "base": _short(report.base),
-        "head": _short(report.head),
+        "base": short_rev(report.base),
+        "head": short_rev(report.head),
         "cut": cut.describe(),
     }
 
@@ -192,12 +191,6 @@ def _stage(index: int, stage: Any, link_base: str | None, cut: _Cut) -> dict[str
         notes.append(f"{len(stage.notes) - 3} more files also hold documents of other stages: apply the stage files, "
                      "not the source files")
     return {"title": stage.title, "resources": items, "notes": notes, "commands": "\n".join(commands)}
-
-
-def _short(rev: str | None) -> str | None:
-    if rev and len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
-        return rev[:12]
-    return rev
 
 
 @functools.lru_cache(maxsize=8)

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from bot.analyze import Report
-from bot.findings import Finding, Severity
+from bot.findings import Severity
 
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def headline_findings(report: Report) -> list[Finding]:
-    """The findings the verdict speaks of: introduced ones in a diff, all in an audit."""
-    return [f for f in report.findings if report.mode == "audit" or f.introduced]
-
-
 def verdict(report: Report) -> str:
-    found = headline_findings(report)
+    found = report.headline()
     counts = [plural(sum(1 for f in found if f.severity is s), s.value) for s in
               (Severity.ERROR, Severity.WARNING, Severity.NOTICE)]
     counts = [c for c in counts if not c.startswith("0 ")]
@@ -25,12 +20,19 @@ def verdict(report: Report) -> str:
     else:
         scope = f"{plural(report.resources, 'Istio resource')}"
     text = f"{', '.join(counts)} in {scope}" if counts else f"No rollout risks in {scope}"
-    earlier = len(report.findings) - len(found)
+    earlier = len(report.earlier())
     if earlier:
         text += f" ({earlier} pre-existing)"
     return text
 
 
 def max_severity(report: Report) -> Severity | None:
-    found = headline_findings(report)
+    found = report.headline()
     return max((f.severity for f in found), key=lambda s: s.rank, default=None)
+
+
+def short_rev(rev: str | None) -> str | None:
+    """A commit id shortened to 12 characters; anything else as it is."""
+    if rev and len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
+        return rev[:12]
+    return rev

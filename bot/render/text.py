@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.analyze import Report
 from bot.findings import Finding, Severity
-from bot.render.summary import plural, verdict
+from bot.render.summary import plural, short_rev, verdict
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTICE: "36"}
 
@@ -17,7 +17,7 @@ def render(report: Report, colour: bool = False) -> str:
         return paint(text, "1")
 
     out: list[str] = []
-    where = f"{_short(report.base)}..{_short(report.head)}" if report.mode == "diff" else _short(report.head)
+    where = f"{short_rev(report.base) or '-'}..{short_rev(report.head)}" if report.mode == "diff" else short_rev(report.head)
     out.append(bold(f"istio-pr-bot {report.mode} {where}: {verdict(report)}"))
     if report.changes:
         out += ["", bold("Changes")]
@@ -36,8 +36,7 @@ def render(report: Report, colour: bool = False) -> str:
             lines.append("          related: " + ", ".join(f"{r.display} ({r.file}:{r.line})" for r in f.related))
         return lines
 
-    introduced = [f for f in report.findings if f.introduced or report.mode == "audit"]
-    earlier = [f for f in report.findings if not (f.introduced or report.mode == "audit")]
+    introduced, earlier = report.headline(), report.earlier()
     if introduced:
         out += ["", bold("Findings introduced by this change" if report.mode == "diff" else "Findings")]
         for f in introduced:
@@ -78,8 +77,3 @@ def render(report: Report, colour: bool = False) -> str:
         out += ["", f"Rules disabled by config: {', '.join(report.disabled)}"]
     return "\n".join(out) + "\n"
 
-
-def _short(rev: str | None) -> str:
-    if rev is None:
-        return "-"
-    return rev[:12] if len(rev) == 40 and all(c in "0123456789abcdef" for c in rev) else rev

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 from bot.changes import Change
-from bot.config import Config
+from bot.config import EXPORT_KINDS, Config
 from bot.findings import Finding, Ref, Severity
 from bot.load import ParseProblem
 from bot.model import Mesh, Resource
@@ -92,15 +92,12 @@ class VisibilityChange:
         return self.head.field_line(*field)
 
 
-EXPORTED_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Service")
-
-
 def visibility_changes(ctx: Context) -> Iterator[VisibilityChange]:
     """Modified VirtualServices, DestinationRules, ServiceEntries and Services seen by other namespaces."""
     if ctx.base is None:
         return
     for change in ctx.changes:
-        if change.kind in EXPORTED_KINDS and change.base is not None and change.head is not None:
+        if change.kind in EXPORT_KINDS and change.base is not None and change.head is not None:
             before, after = ctx.base.visibility(change.base), ctx.head.visibility(change.head)
             if before != after:
                 yield VisibilityChange(change.base, change.head, before, after)
