@@ -357,6 +357,8 @@ class Mesh:
     _audience: dict[Visibility, list[str]] = field(default_factory=dict, repr=False)
     _clients: dict[tuple[str, str, str], list[str]] = field(default_factory=dict, repr=False)
     _shapes: dict[str, tuple[set[str], bool]] = field(default_factory=dict, repr=False)
+    _groups: dict[tuple[str, tuple[str, ...]], list[tuple[list[str], list[Resource]]]] = field(
+        default_factory=dict, repr=False)
 
     @cached_property
     def by_key(self) -> dict[tuple[str, str, str], Resource]:
@@ -502,19 +504,41 @@ class Mesh:
                 out.setdefault(host, set()).add(ns)
         return out
 
+    @cached_property
+    def _wild_drs(self) -> list[tuple[str, str, Resource]]:
+        """(namespace, host, DR) of every wildcard DestinationRule."""
+        return [(ns, dr_host(dr) or "", dr) for ns, (_, wild) in self._dr_index.items() for dr in wild]
+
+    def all_clients_use_one_of(self, host: str) -> list[Resource] | None:
+        """Every DestinationRule that covers `host`, if each client surely uses one of them; else None.
+
+        True when a DR visible to every namespace sits on the shared part of the lookup path (the
+        service's or the root namespace): whatever a client finds first is one of these. Lets a rule
+        that holds for all of them skip the per-client lookup.
+        """
+        chain = [*self.service_namespaces(host), self.config.root_namespace]
+        if not any(self.visibility(dr).everyone for ns in chain for dr in self._drs_in(ns, host)):
+            return None
+        found = [dr for ns in self._dr_hosts.get(host, ()) for dr in self._dr_index[ns][0][host]]
+        return found + [dr for _, wild, dr in self._wild_drs if H.covers(wild, host)]
+
     def lookup_groups(self, host: str, clients: list[str]) -> list[tuple[list[str], list[Resource]]]:
         """The DestinationRules each client namespace uses for `host`, with alike clients grouped."""
+        key = (host, tuple(clients))
+        cached = self._groups.get(key)
+        if cached is not None:
+            return cached
         special, public = self._lookup_shape(host)
         if not public:
-            return [([c], self.destination_rules_for(host, c)) for c in clients]
-        mine = [c for c in clients if c in special] if len(special) < len(clients) else None
-        if mine is None:
+            out = [([c], self.destination_rules_for(host, c)) for c in clients]
+        else:
             mine = [c for c in clients if c in special]
-        out = []
-        if len(mine) < len(clients):
-            generic = [c for c in clients if c not in special] if mine else clients
-            out.append((generic, self.destination_rules_for(host, OTHER)))
-        out += [([c], self.destination_rules_for(host, c)) for c in mine]
+            out = []
+            if len(mine) < len(clients):
+                generic = [c for c in clients if c not in special] if mine else clients
+                out.append((generic, self.destination_rules_for(host, OTHER)))
+            out += [([c], self.destination_rules_for(host, c)) for c in mine]
+        self._groups[key] = out
         return out
 
     def _lookup_shape(self, host: str) -> tuple[set[str], bool]:
@@ -522,8 +546,7 @@ class Mesh:
         cached = self._shapes.get(host)
         if cached is None:
             special = set(self._dr_hosts.get(host, ())) | {self.config.root_namespace}
-            special |= {ns for ns, (_, wild) in self._dr_index.items()
-                        if any(H.covers(dr_host(dr) or "", host) for dr in wild)}
+            special |= {ns for ns, wild, _ in self._wild_drs if H.covers(wild, host)}
             chain = [*self.service_namespaces(host), self.config.root_namespace]
             public = all(self.visibility(dr).everyone for ns in chain for dr in self._drs_in(ns, host))
             cached = self._shapes[host] = (special, public)

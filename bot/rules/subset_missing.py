@@ -27,12 +27,15 @@ WHY = (
 def check(ctx: Context) -> Iterator[Finding]:
     mesh = ctx.head
     for vs in ctx.subjects("VirtualService"):
-        clients = mesh.clients(vs)
         seen = set()
         for dest in vs_destinations(vs):
             if not dest.subset or (dest.host, dest.subset) in seen:
                 continue
             seen.add((dest.host, dest.subset))
+            every = mesh.all_clients_use_one_of(dest.host)
+            if every and all(dest.subset in dr_subsets(dr) for dr in every):
+                continue  # whichever DestinationRule a client finds defines the subset
+            clients = mesh.clients(vs)
             used = {}
             missing = []
             for group, drs in mesh.lookup_groups(dest.host, clients):
