@@ -8,7 +8,7 @@ name, not by position.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.findings import Ref
@@ -86,7 +86,9 @@ def _item_name(item: Any) -> str | None:
     return None
 
 
-def diff(base: list[Resource], head: list[Resource]) -> list[Change]:
+def diff(base: list[Resource], head: list[Resource], described: bool = True) -> list[Change]:
+    """Changes by resource. With `described=False`, modified ones come without paths and summary
+    (see `describe`): what the rules and the plan need, without the cost of diffing documents."""
     before = {r.key: r for r in base}
     after = {r.key: r for r in head}
     changes = []
@@ -99,11 +101,28 @@ def diff(base: list[Resource], head: list[Resource]) -> list[Change]:
         elif a is not None and b is not None:
             if a is b or a.body == b.body:
                 continue  # same blob, or same content elsewhere (a moved file)
-            nb, na = normalize(b.body), normalize(a.body)
-            if nb != na:
-                paths = changed_paths(nb, na)
-                changes.append(Change(*key, "modified", b, a, tuple(p for p, _ in paths), summarize(paths)))
-    return changes
+            if normalize(b.body) != normalize(a.body):
+                changes.append(Change(*key, "modified", b, a))
+    return describe(changes) if described else changes
+
+
+Descriptions = dict[tuple[str, str, str], tuple[tuple[str, ...], tuple[str, ...]]]  # key -> (paths, summary)
+
+
+def descriptions(changes: list[Change] | tuple[Change, ...]) -> Descriptions:
+    """(paths, summary) of each modified resource, by key."""
+    out = {}
+    for c in changes:
+        if c.change == "modified" and c.base is not None and c.head is not None:
+            paths = changed_paths(normalize(c.base.body), normalize(c.head.body))
+            out[c.key] = (tuple(p for p, _ in paths), summarize(paths))
+    return out
+
+
+def describe(changes: list[Change], known: Descriptions | None = None) -> list[Change]:
+    """The changes with paths and summary filled in (from `known`, computed elsewhere, if given)."""
+    known = descriptions(changes) if known is None else known
+    return [replace(c, paths=known[c.key][0], what=known[c.key][1]) if c.key in known else c for c in changes]
 
 
 def changed_paths(before: Any, after: Any) -> list[tuple[str, str]]:

@@ -28,6 +28,7 @@ try:
 except ImportError:  # a platform without a wheel: libyaml alone, slower but the same results
     _fast = None
 
+from bot import forked
 from bot.config import Config
 from bot.findings import Skipped
 from bot.model import KINDS, Resource, as_dict, as_list, as_str
@@ -155,11 +156,10 @@ Todo = list[tuple[tuple[str, str, bool], SourceFile]]
 def _parse_many(todo: Todo, config: Config) -> list[tuple[Any, _Parsed]]:
     """Parse files, on two cores when there is enough to parse.
 
-    A forked child parses half of the bytes and sends plain values back with `marshal` (several
-    times cheaper than pickling Resources); if it fails in any way, this process parses that half.
+    The child sends plain values back with `marshal`: several times cheaper than pickling Resources.
     """
     size = sum(len(f.data) for _, f in todo)
-    if size < PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or not hasattr(os, "fork"):
+    if size < PARALLEL_BYTES:
         return _parse_chunk(todo, config)
     half, acc = 0, 0
     for half, (_, f) in enumerate(todo):  # split by bytes, not by count
@@ -167,32 +167,13 @@ def _parse_many(todo: Todo, config: Config) -> list[tuple[Any, _Parsed]]:
         if acc >= size // 2:
             break
     theirs, mine = todo[: half + 1], todo[half + 1:]
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, never runs the parent's exit handlers
-        status = 0
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(marshal.dumps([_flat(parsed) for _, parsed in _parse_chunk(theirs, config)]))
-        except BaseException:  # noqa: BLE001 - the parent sees a short answer and parses this half itself
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    try:
-        result = _parse_chunk(mine, config)
-    finally:
-        with os.fdopen(read_end, "rb") as answer:
-            data = answer.read()
-        _, status = os.waitpid(pid, 0)
-    try:
-        back = [(key, _unflat(flat)) for (key, _), flat in zip(theirs, marshal.loads(data), strict=True)]
-    except (EOFError, ValueError, TypeError):
-        back = []
-    if status != 0 or len(back) != len(theirs):
-        back = _parse_chunk(theirs, config)
-    return back + result
+
+    def decode(data: bytes) -> list[tuple[Any, _Parsed]]:
+        return [(key, _unflat(flat)) for (key, _), flat in zip(theirs, marshal.loads(data), strict=True)]
+
+    first, second = forked.both(lambda: _parse_chunk(theirs, config), lambda: _parse_chunk(mine, config),
+                                lambda parsed: marshal.dumps([_flat(p) for _, p in parsed]), decode)
+    return first + second
 
 
 def _flat(parsed: _Parsed) -> tuple[Any, ...]:

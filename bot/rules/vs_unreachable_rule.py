@@ -32,12 +32,11 @@ def check(ctx: Context) -> Iterator[Finding]:
             for i, raw in enumerate(as_list(vs.spec.get(section))):
                 rule = as_dict(raw)
                 label = f"{section}[{i}]" + (f" ({rule['name']})" if isinstance(rule.get("name"), str) else "")
-                body = canonical(rule)
                 if catch_all is not None:
                     yield finding(
                         ID, SEVERITY, vs,
                         f"rule {label} is unreachable: rule {section}[{catch_all}] before it matches every request",
-                        fix="move the catch-all rule to the end", detail=f"after-catch-all:{section}:{body}",
+                        fix="move the catch-all rule to the end", detail=f"after-catch-all:{section}:{canonical(rule)}",
                         line=vs.field_line("spec", section, i))
                     continue
                 matches = [match_key(m) for m in as_list(rule.get("match"))]
@@ -45,7 +44,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                     yield finding(
                         ID, SEVERITY, vs,
                         f"rule {label} is unreachable: every one of its matches is already matched by an earlier rule",
-                        fix="remove the rule or change its matches", detail=f"duplicate:{section}:{body}",
+                        fix="remove the rule or change its matches", detail=f"duplicate:{section}:{canonical(rule)}",
                         line=vs.field_line("spec", section, i))
                 seen.update(matches)
                 if is_catch_all(rule):
