@@ -96,10 +96,10 @@ class Resource:
     source: str  # the document's text as written (comments kept)
     source_line: int  # 1-based line where `source` starts in the file
     from_list: bool = False
+    key: tuple[str, str, str] = field(init=False, repr=False)  # (kind, namespace, name): read very often
 
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.kind, self.namespace, self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.kind, self.namespace, self.name))
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -357,6 +357,7 @@ class Mesh:
     _audience: dict[Visibility, list[str]] = field(default_factory=dict, repr=False)
     _clients: dict[tuple[str, str, str], list[str]] = field(default_factory=dict, repr=False)
     _shapes: dict[str, tuple[set[str], bool]] = field(default_factory=dict, repr=False)
+    _one_of: dict[str, list[Resource] | None] = field(default_factory=dict, repr=False)
     _groups: dict[tuple[str, tuple[str, ...]], list[tuple[list[str], list[Resource]]]] = field(
         default_factory=dict, repr=False)
 
@@ -510,6 +511,11 @@ class Mesh:
         return [(ns, dr_host(dr) or "", dr) for ns, (_, wild) in self._dr_index.items() for dr in wild]
 
     def all_clients_use_one_of(self, host: str) -> list[Resource] | None:
+        if host not in self._one_of:
+            self._one_of[host] = self._all_clients_use_one_of(host)
+        return self._one_of[host]
+
+    def _all_clients_use_one_of(self, host: str) -> list[Resource] | None:
         """Every DestinationRule that covers `host`, if each client surely uses one of them; else None.
 
         True when a DR visible to every namespace sits on the shared part of the lookup path (the
