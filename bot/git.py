@@ -4,7 +4,9 @@ work tree."""
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from typing import Callable
 
 from bot.errors import BotError
 
@@ -76,22 +78,39 @@ def list_tree(repo: str, commit: str) -> list[Entry]:
     return out
 
 
-def read_blobs(repo: str, blobs: list[str]) -> dict[str, bytes]:
-    """Contents of many blobs in one `git cat-file --batch` stream."""
+def read_blobs(repo: str, blobs: list[str], keep: Callable[[str, bytes], bool] | None = None) -> dict[str, bytes]:
+    """Contents of many blobs from one `git cat-file --batch` stream, read blob by blob.
+
+    `keep(blob, data)` False drops a blob as soon as it is read: the repository is never held in
+    memory whole, only what is kept.
+    """
     if not blobs:
         return {}
-    raw = _git(repo, "cat-file", "--batch", input="".join(b + "\n" for b in blobs).encode())
     out: dict[str, bytes] = {}
-    pos = 0
-    while pos < len(raw):
-        header_end = raw.index(b"\n", pos)
-        parts = raw[pos:header_end].split()
-        if len(parts) < 3 or parts[1] == b"missing":
-            raise BotError(f"git object {parts[0].decode()} is missing from this clone")
-        size = int(parts[2])
-        start = header_end + 1
-        out[parts[0].decode()] = raw[start:start + size]
-        pos = start + size + 1
+    with tempfile.TemporaryFile() as ids:  # a file, not a pipe: git writes while we are still asking
+        ids.write("".join(b + "\n" for b in blobs).encode())
+        ids.seek(0)
+        try:
+            proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"], stdin=ids,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise BotError("git is not installed or not on PATH") from None
+        assert proc.stdout is not None and proc.stderr is not None
+        with proc:
+            for _ in blobs:
+                parts = proc.stdout.readline().split()
+                if len(parts) < 3 or parts[1] == b"missing":
+                    proc.kill()
+                    name = parts[0].decode() if parts else "?"
+                    message = proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
+                    if not parts and message:
+                        raise _translate(("cat-file", "--batch"), message[-1])
+                    raise BotError(f"git object {name} is missing from this clone")
+                data = proc.stdout.read(int(parts[2]))
+                proc.stdout.read(1)  # the newline after each object
+                blob = parts[0].decode()
+                if keep is None or keep(blob, data):
+                    out[blob] = data
     return out
 
 

@@ -40,6 +40,7 @@ _RELEVANT = re.compile(
     r"""(?:Gateway|VirtualService|DestinationRule|ServiceEntry|Sidecar|PeerAuthentication|Service|List)\b""",
     re.M,
 )
+_RELEVANT_BYTES = re.compile(_RELEVANT.pattern.encode(), re.M)
 _TEMPLATE = re.compile(r"\{\{-?\s*(?:\.|\$|include\b|if\b|range\b|end\b|template\b|with\b|define\b|toYaml\b|tpl\b)")
 _PREAMBLE = re.compile(r"(?:[ \t]*(?:#.*|%.*)?\r?\n)*\Z")
 
@@ -192,6 +193,21 @@ def _unflat(flat: tuple[Any, ...]) -> _Parsed:
 
 def _parse_chunk(todo: Todo, config: Config) -> list[tuple[Any, _Parsed]]:
     return [(key, parse_file(f.path, f.data, config, key[2])) for key, f in todo]
+
+
+def may_matter(data: bytes) -> bool:
+    """False when `parse_file(..., full=False)` surely finds nothing and says nothing of this file."""
+    if b"\0" in data[:8192]:
+        return True  # binary: a skip note
+    if _RELEVANT_BYTES.search(data[3:] if data.startswith(b"\xef\xbb\xbf") else data):
+        return True
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return True  # a skip note
+    return False
 
 
 def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Parsed:

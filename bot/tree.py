@@ -9,7 +9,7 @@ from bot import git, globs
 from bot.config import Config
 from bot.errors import BotError
 from bot.findings import Skipped
-from bot.load import SourceFile
+from bot.load import SourceFile, may_matter
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -35,15 +35,31 @@ def from_git(repo: str, commits: list[str], config: Config, only: tuple[str, ...
             elif entry.mode in ("100644", "100755"):
                 entries.append(entry)
         listings.append(entries)
-    blobs = git.read_blobs(repo, sorted({e.blob for entries in listings for e in entries}))
+    # A path whose blob differs between the commits is read whole (a diff parses it entirely);
+    # any other blob is kept only if it may hold one of our resources or deserves a skip note.
+    versions: dict[str, set[str]] = {}
+    for entries in listings:
+        for e in entries:
+            versions.setdefault(e.path, set()).add(e.blob)
+    present = [{e.path for e in entries} for entries in listings]
+    changed = {blob for path, blobs in versions.items()
+               if len(blobs) > 1 or not all(path in p for p in present) for blob in blobs}
+
+    def keep(blob: str, data: bytes) -> bool:
+        return blob in changed or len(data) > MAX_FILE_BYTES or may_matter(data)
+
+    blobs = git.read_blobs(repo, sorted({e.blob for entries in listings for e in entries}), keep)
     files = []
     for entries in listings:
         kept = []
         for e in entries:
-            if len(blobs[e.blob]) > MAX_FILE_BYTES:
+            data = blobs.get(e.blob)
+            if data is None:
+                continue  # nothing of ours in it, and unchanged
+            if len(data) > MAX_FILE_BYTES:
                 skipped.append(Skipped(e.path, f"larger than {MAX_FILE_BYTES // 2**20} MiB"))
             else:
-                kept.append(SourceFile(e.path, blobs[e.blob], e.blob))
+                kept.append(SourceFile(e.path, data, e.blob))
         files.append(kept)
     return files, list(dict.fromkeys(skipped))
 
