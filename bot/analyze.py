@@ -33,6 +33,9 @@ class Report:
     skipped: list[Skipped]
     config: Config
     disabled: list[str] = field(default_factory=list)
+    # The snapshots analysed, kept with the report: freeing a large one object by object takes longer
+    # than writing the report, and the command line exits without freeing anything (cli.entry).
+    snapshots: tuple[Mesh, ...] = field(default=(), repr=False, compare=False)
 
     def count(self, severity: Severity, introduced_only: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and (f.introduced or not introduced_only))
@@ -160,7 +163,7 @@ def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], co
         mode="diff", base=base_label, head=head_label, resources=len(head_mesh.by_key),
         changes=describe(list(changes), described), findings=_order(findings), suppressed=suppressed,
         plan=build_plan(head_ctx), skipped=_skips(skipped, head_loaded, base_loaded),
-        config=config, disabled=_disabled(config),
+        config=config, disabled=_disabled(config), snapshots=(head_mesh, base_mesh),
     )
 
 
@@ -180,7 +183,7 @@ def _analyze_audit(files: list[SourceFile], config: Config, label: str, skipped:
     return Report(
         mode="audit", base=None, head=label, resources=len(mesh.by_key), changes=[],
         findings=_order(findings), suppressed=suppressed, plan=Plan(()), skipped=_skips(skipped, loaded),
-        config=config, disabled=_disabled(config),
+        config=config, disabled=_disabled(config), snapshots=(mesh,),
     )
 
 
