@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 import gc
 import marshal
-import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Mutation fuzzing of the whole pipeline: load -> model -> changes -> rules -> plan -> every renderer.
 
-Usage: python scripts/fuzz.py [--cases 100000] [--seed 1]
+Usage: python scripts/fuzz.py [--cases 100000] [--seed 1] [--readers]
 
 Each case takes a real manifest (the bundled example and the rule fixtures), mutates it (wrong types
 anywhere, huge numbers, deep nesting, unicode and control characters, non-string keys, duplicate
 keys, byte flips, truncation), and reviews the change from the original to the mutant. Any exception
 is a crash; the script prints the count and the first few, and exits 1 if there was one.
+
+With --readers, each mutant's documents are read by bot.load._read (yaml-rs where it may) and by
+libyaml alone instead, and any difference in value, root line or acceptance is reported.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot import load as bot_load  # noqa: E402
 from bot.analyze import analyze_audit, analyze_diff  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.load import SourceFile  # noqa: E402
@@ -147,11 +151,58 @@ def fuzz(cases: int, seed: int, report_every: int = 0) -> list[str]:
     return crashes
 
 
+def readers(cases: int, seed: int) -> int:
+    """Compare the two YAML readers on mutants; returns the number of disagreements."""
+    from bot.load import _compose, _documents, _read
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_fast_reading import same
+
+    rng = random.Random(seed)
+    corpus = seeds()
+    bad = fast = 0
+    for n in range(cases):
+        original = rng.choice(corpus)
+        try:
+            mutant = mutate_structure(original, rng) if rng.random() < 0.4 else mutate_text(original, rng)
+        except (yaml.YAMLError, RecursionError):
+            continue
+        try:
+            mutant.encode()
+        except UnicodeEncodeError:
+            continue  # not text the loader could be given (it decodes UTF-8 strictly)
+        for chunk, _ in _documents(mutant):
+            try:
+                node, body = _compose(chunk.replace("\r\n", "\n"))
+                expected: Any = (None, None) if node is None else (node.start_mark.line, body)
+            except (yaml.YAMLError, RecursionError) as exc:
+                expected = type(exc)
+            try:
+                got: Any = _read(chunk)
+            except (yaml.YAMLError, RecursionError) as exc:
+                got = type(exc)
+            if isinstance(expected, tuple) and isinstance(got, tuple):
+                if expected[1] is None and got[1] is None:
+                    continue
+                ok = same(got[1], expected[1]) and got[0] == expected[0]
+            else:
+                ok = got == expected
+            fast += bot_load._fast is not None and not bot_load._risky(chunk.replace("\r\n", "\n"))
+            if not ok:
+                bad += 1
+                print(f"case {n}: {chunk[:300]!r}\n  read: {str(got)[:200]}\n  libyaml: {str(expected)[:200]}")
+    print(f"{cases} cases, {fast} documents read by yaml-rs, {bad} disagreements")
+    return bad
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--readers", action="store_true", help="compare the two YAML readers instead")
     args = parser.parse_args(argv)
+    if args.readers:
+        return 1 if readers(args.cases, args.seed) else 0
     start = time.perf_counter()
     crashes = fuzz(args.cases, args.seed, report_every=10_000)
     print(f"{args.cases} cases, {len(crashes)} crashes, {time.perf_counter() - start:.0f} s")
