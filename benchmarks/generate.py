@@ -262,6 +262,7 @@ def generate(n: int, out: Path, mixed: bool) -> None:
     write(out, changed)
     git(out, "add", "-A")
     git(out, "commit", "-qm", "pr")
+    git(out, "gc", "--quiet")  # packed, as a CI checkout is: not thousands of loose objects
 
 
 def main(argv: list[str]) -> int:
