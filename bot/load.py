@@ -33,13 +33,13 @@ from bot.findings import Skipped
 from bot.model import KINDS, Resource, as_dict, as_list, as_str
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SEPARATOR = re.compile(r"^---(?=[ \t\r]|$)", re.M)
+_SEPARATOR = re.compile(r"---(?<![^\n]---)(?=[ \t\r]|$)", re.M)  # at a line start; literal first: fast
+# `kind: <one of ours>` as a YAML key (after white space or `- `) or a JSON one ("kind": "...").
+# It starts with the literal `kind`, which `re` finds fast; the context is checked behind it.
 _RELEVANT = re.compile(
-    r"""(?:^[ \t-]*kind[ \t]*:[ \t]*["']?|["']kind["'][ \t]*:[ \t]*["'])"""
-    r"""(?:Gateway|VirtualService|DestinationRule|ServiceEntry|Sidecar|PeerAuthentication|Service|List)\b""",
-    re.M,
-)
-_RELEVANT_BYTES = re.compile(_RELEVANT.pattern.encode(), re.M)
+    r"""kind(?:(?<![^\n \t-]kind)[ \t]*:[ \t]*["']?|(?<=["']kind)["'][ \t]*:[ \t]*["'])"""
+    r"""(?:Gateway|VirtualService|DestinationRule|ServiceEntry|Sidecar|PeerAuthentication|Service|List)\b""")
+_RELEVANT_BYTES = re.compile(_RELEVANT.pattern.encode())
 _TEMPLATE = re.compile(r"\{\{-?\s*(?:\.|\$|include\b|if\b|range\b|end\b|template\b|with\b|define\b|toYaml\b|tpl\b)")
 _PREAMBLE = re.compile(r"(?:[ \t]*(?:#.*|%.*)?\r?\n)*\Z")
 
@@ -223,9 +223,14 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Pa
         return _Parsed([], [Skipped(path, "Helm/Go template: render it first (helm template) and compare the rendered trees with --base-dir/--head-dir")], None)
     resources: list[Resource] = []
     skipped: list[Skipped] = []
-    for chunk, start_line in _documents(text, None if full else _RELEVANT):
+    documents = _documents(text, None if full else _RELEVANT)
+    # When every document is read, one look at the whole file answers for all of them (the
+    # patterns never match across a `---` line, so the file is risky if any document is).
+    whole = sum(len(chunk) for chunk, _ in documents) == len(text)
+    safe = whole and _fast is not None and not _risky(text.replace("\r\n", "\n") if "\r" in text else text)
+    for chunk, start_line in documents:
         try:
-            root_line, body = _read(chunk)
+            root_line, body = _read(chunk, safe)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = start_line + (mark.line if mark else 0)
@@ -262,10 +267,13 @@ def _documents(text: str, wanted: re.Pattern[str] | None = None) -> list[tuple[s
     return out
 
 
-def _read(chunk: str) -> tuple[int | None, Any]:
-    """(0-based line of the document's root in `chunk`, its value), or (None, None) for no document."""
+def _read(chunk: str, safe: bool = False) -> tuple[int | None, Any]:
+    """(0-based line of the document's root in `chunk`, its value), or (None, None) for no document.
+
+    `safe`: `_risky` is already known to be False for this text.
+    """
     text = chunk.replace("\r\n", "\n") if "\r" in chunk else chunk  # YAML reads CRLF as LF
-    if _fast is not None and not _risky(text):
+    if _fast is not None and (safe or not _risky(text)):
         try:
             body = _fast.loads(text, parse_datetime=False)
         except Exception:  # noqa: BLE001 - libyaml decides, and words the error
