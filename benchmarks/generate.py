@@ -243,6 +243,7 @@ def generate(n: int, out: Path, mixed: bool) -> None:
     if mixed:
         files.update(workload(i) for i in range(n))
     git(out, "init", "-q", "-b", "main")
+    git(out, "config", "gc.auto", "0")  # no background gc racing the explicit one at the end
     write(out, files)
     git(out, "add", "-A")
     git(out, "commit", "-qm", "base")

@@ -7,7 +7,7 @@ its text has none of the constructs on which YAML 1.2 and PyYAML's YAML 1.1 disa
 checks of our own (`_RISKS`: anchors, tags, merge keys, `yes`/`on`, octal-looking or exponent
 numbers, tabs, complex keys, unusual characters). Everything else, and anything yaml-rs rejects, goes
 through libyaml (PyYAML's C loader), which gives the reference values and the error messages with
-lines. tests/test_load.py checks that both paths agree. Round-trip YAML (ruamel) is used only where
+lines. tests/test_fast_reading.py checks that both paths agree. Round-trip YAML (ruamel) is used only where
 the bot writes YAML.
 """
 
