@@ -25,10 +25,14 @@ def from_git(repo: str, commits: list[str], config: Config, only: tuple[str, ...
     """The files of each commit; a blob shared by several commits is read once."""
     skipped: list[Skipped] = []
     listings = []
+    verdicts: dict[str, bool] = {}  # most paths are in every commit: match each once
     for commit in commits:
         entries = []
         for entry in git.list_tree(repo, commit):
-            if not wanted(entry.path, config, only):
+            ok = verdicts.get(entry.path)
+            if ok is None:
+                ok = verdicts[entry.path] = wanted(entry.path, config, only)
+            if not ok:
                 continue
             if entry.mode == "120000":
                 skipped.append(Skipped(entry.path, "symbolic link, not followed"))
