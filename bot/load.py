@@ -25,7 +25,7 @@ import yaml
 try:
     import yaml_rs as _fast
 except ImportError:  # a platform without a wheel: libyaml alone, slower but the same results
-    _fast = None
+    _fast = None  # type: ignore[assignment]
 
 from bot import forked
 from bot.config import Config
