@@ -90,11 +90,11 @@ def _head_findings(ctx: Context, diff_mode: bool) -> tuple[list[Finding], Descri
         return _apply(ctx, rules), None
     theirs: list[Rule] = []
     mine: list[Rule] = []
-    load = [0, 0]
+    weight = [0, 0]
     for rule in sorted(rules, key=lambda r: -_COST.get(r.ID, 1)):  # greedy: heaviest first, to the lighter side
-        side = 0 if load[0] <= load[1] else 1
+        side = 0 if weight[0] <= weight[1] else 1
         (theirs, mine)[side].append(rule)
-        load[side] += _COST.get(rule.ID, 1)
+        weight[side] += _COST.get(rule.ID, 1)
     theirs.sort(key=lambda r: _RANK[r.ID])
     mine.sort(key=lambda r: _RANK[r.ID])
     (found, described), more = forked.both(
