@@ -47,27 +47,31 @@ _PREAMBLE = re.compile(r"(?:[ \t]*(?:#.*|%.*)?\r?\n)*\Z")
 # aliases (alias bombs), tags, merge keys, `...`, complex keys, tabs, deep indentation (the Rust
 # parser recurses), characters libyaml rejects or reads as line breaks, block scalars (yaml-rs reads an
 # empty one as a newline), and plain scalars where YAML 1.1 and 1.2 differ: yes/no/on/off are
-# booleans, `0777` octal, `1:20` base 60, `1e3` text in 1.1 only. Simple integers and decimals
+# booleans, `0777` octal, `1:20` base 60, `1e3` text in 1.1 only; yaml-rs also reads `_1` as 1. Simple integers and decimals
 # (`9080`, `-1`, `0.5`), durations (`30s`) and addresses (`10.0.0.1`) read the same in both.
 # A scalar starts after white space, `[`, `{` or `,`. Each pattern starts with a literal or a character
 # class, so `re` scans for it quickly; one pattern with alternatives measured slower than these.
 _ENDS = r"(?=[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
 _NOT_AT_START = r"[^\s\[{,]"  # in a negative lookbehind: the scalar starts here
 _NUMERIC = "[0-9a-fA-FxXoO_:+.-]"
+_FLOW_ITEM = r'"[^"\\\n]*"|\'[^\'\n]*\'|[A-Za-z0-9*][A-Za-z0-9._/*-]*'
 _RISKS = tuple(re.compile(p, re.M) for p in (
     r"[^\n\x20\x22-\x25\x27-\x3b\x3d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
     r"\U00010000-\U0010ffff]",  # & ! < tab, lone CR, NEL, BOM, line separators, control characters
     r"\n(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))",  # `...`, 200 columns deep, empty or explicit keys
-    r"[\]}\[{,](?:(?<=[\]}])[ \t]*:|(?<=[\[{,])[ \t]*\?)(?:[ \t]|$)",  # a flow collection as a key
+    r"[\]}\[{,](?:(?<=[\]}])[ \t]*:(?:[ \t]|$)|(?<=[\[{,])[ \t]*\?)",  # a flow collection as a key; `?` in flow
+    # a flow collection other than `{}` or a one-line list of names, numbers and quoted strings: in
+    # flow context YAML 1.1 takes `?` and `:` as indicators where 1.2 reads them as text
+    rf"[\[{{](?<!{_NOT_AT_START}.)(?!(?<=\{{)[ \t]*\}}|(?<=\[)(?:[ \t]*(?:{_FLOW_ITEM})[ \t]*(?:,(?=[ \t]*[^\s\]])|(?=[ \t]*\])))*[ \t]*\])",
     rf"(?:no|No|NO|on|On|ON)(?<!{_NOT_AT_START}..){_ENDS}",
     rf"(?:yes|Yes|YES|off|Off|OFF)(?<!{_NOT_AT_START}...){_ENDS}",
     r"[|>](?<![^\s\[{,:-].)[-+0-9]*[ \t]*(?:#.*)?$",  # a block scalar
-    rf"[-+.0-9](?<!{_NOT_AT_START}.)"  # a number-like scalar that is not a simple integer or decimal
+    rf"[-+._0-9](?<!{_NOT_AT_START}.)"  # a number-like scalar that is not a simple integer or decimal
     rf"(?!(?<=-)-*{_ENDS})(?!(?<=-)(?:0|[1-9][0-9]*)(?:\.[0-9]+)?{_ENDS})"
     rf"(?!(?<=[1-9])[0-9]*(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"
     rf"(?![0-9a-fA-FxXoO_:+-]*\.[0-9a-fA-FxXoO_:+-]*\.){_NUMERIC}*{_ENDS}",
 ))
-_FIRST_LINE_RISK = re.compile(r"(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))")
+_FIRST_LINE_RISK = re.compile(r"(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))", re.M)
 
 
 def _risky(text: str) -> bool:

@@ -104,6 +104,7 @@ SCALARS = ["yes", "No", "ON", "off", "y", "n", "true", "True", "TRUE", "tRuE", "
            "-1", "0", "9080", "0.25", "2001-12-14", "=", "<<", "*a", "&a x", "!t x", "'q'", '"q\\n"', "'it''s'", "|",
            ">-", "#c", "a #c", "a#c", "10.0.0.1", "30s", "1Gi", "v1", "1.2.3", "x:y", "a b", "-", "- x", "[a, b]",
            "{a: 1}", "[]", "{}", "[on, 1e3]", "é", "\t", "@x", "`x", "%x", "?", "? x", ":x", "a: b", "..."]
+TOKEN_CHARACTERS = "019_+-.eExXoOaAfFnNyY ~,#'\"[]{}!&*|>%@`?=:/\\\n"
 KEYS = ["a", "name", "on", "yes", "0777", "1e3", "80", "x y", "'q'", '"dq"', "1:20", "<<", "true", "~", "-1", "[a]"]
 
 
@@ -115,7 +116,7 @@ def _block(draw: st.DrawFn, depth: int, indent: str) -> str:
         if depth < 3 and draw(st.integers(0, 3)) == 0:
             out += lead.rstrip() + "\n" + _block(draw, depth + 1, indent + "  ")
         else:
-            value = draw(st.sampled_from(SCALARS) | st.text(alphabet="ab01.:-_ #'\"", max_size=6))
+            value = draw(st.sampled_from(SCALARS) | st.text(alphabet=TOKEN_CHARACTERS, max_size=6))
             out += f"{lead}{'' if sequence else ' '}{value}\n"
     return out
 
