@@ -150,7 +150,7 @@ def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], co
     broken = {p.file for p in head_loaded.problems}
     base_resources = [r for r in base_loaded.resources if r.file not in broken]
     base_mesh, head_mesh = Mesh(base_resources, config), Mesh(head_loaded.resources, config)
-    changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values()), described=False))
+    changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values())))
     head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
     base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))
     found, described = _head_findings(head_ctx, diff_mode=True)

@@ -86,9 +86,9 @@ def _item_name(item: Any) -> str | None:
     return None
 
 
-def diff(base: list[Resource], head: list[Resource], described: bool = True) -> list[Change]:
-    """Changes by resource. With `described=False`, modified ones come without paths and summary
-    (see `describe`): what the rules and the plan need, without the cost of diffing documents."""
+def diff(base: list[Resource], head: list[Resource]) -> list[Change]:
+    """Changes by resource. Modified ones come without paths and summary (see `describe`): what the
+    rules and the plan need, without the cost of diffing documents."""
     before = {r.key: r for r in base}
     after = {r.key: r for r in head}
     changes = []
@@ -103,7 +103,7 @@ def diff(base: list[Resource], head: list[Resource], described: bool = True) -> 
                 continue  # same blob, or same content elsewhere (a moved file)
             if normalize(b.body) != normalize(a.body):
                 changes.append(Change(*key, "modified", b, a))
-    return describe(changes) if described else changes
+    return changes
 
 
 Descriptions = dict[tuple[str, str, str], tuple[tuple[str, ...], tuple[str, ...]]]  # key -> (paths, summary)

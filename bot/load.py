@@ -17,7 +17,7 @@ import bisect
 import gc
 import marshal
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Iterable
 
 import yaml
@@ -180,9 +180,11 @@ def _parse_many(todo: Todo, config: Config) -> list[tuple[Any, _Parsed]]:
     return first + second
 
 
+_RESOURCE_ARGS = tuple(f.name for f in fields(Resource) if f.init)  # what Resource(*values) takes back
+
+
 def _flat(parsed: _Parsed) -> tuple[Any, ...]:
-    resources = [(r.kind, r.api_version, r.namespace, r.name, r.body, r.file, r.line, r.source, r.source_line,
-                  r.from_list) for r in parsed.resources]
+    resources = [tuple(getattr(r, name) for name in _RESOURCE_ARGS) for r in parsed.resources]
     skipped = [(s.file, s.reason) for s in parsed.skipped]
     problem = parsed.problem and (parsed.problem.file, parsed.problem.line, parsed.problem.reason)
     return resources, skipped, problem
@@ -198,10 +200,14 @@ def _parse_chunk(todo: Todo, config: Config) -> list[tuple[Any, _Parsed]]:
     return [(key, parse_file(f.path, f.data, config, key[2])) for key, f in todo]
 
 
+def _binary(data: bytes) -> bool:
+    return b"\0" in data[:8192]
+
+
 def may_matter(data: bytes) -> bool:
     """False when `parse_file(..., full=False)` surely finds nothing and says nothing of this file."""
-    if b"\0" in data[:8192]:
-        return True  # binary: a skip note
+    if _binary(data):
+        return True  # a skip note
     if _RELEVANT_BYTES.search(data[3:] if data.startswith(b"\xef\xbb\xbf") else data):
         return True
     if data.isascii():
@@ -215,7 +221,7 @@ def may_matter(data: bytes) -> bool:
 
 def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Parsed:
     """Parse one file. `full=False` lets the text pre-filter skip documents of other kinds."""
-    if b"\0" in data[:8192]:
+    if _binary(data):
         return _Parsed([], [Skipped(path, "binary file, not YAML")], None)
     try:
         text = data.decode("utf-8-sig")

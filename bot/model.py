@@ -506,9 +506,20 @@ class Mesh:
         return out
 
     @cached_property
-    def _wild_drs(self) -> list[tuple[str, str, Resource]]:
-        """(namespace, host, DR) of every wildcard DestinationRule."""
-        return [(ns, dr_host(dr) or "", dr) for ns, (_, wild) in self._dr_index.items() for dr in wild]
+    def _wild_drs(self) -> list[tuple[str, Resource]]:
+        """(host, DR) of every wildcard DestinationRule."""
+        return [(dr_host(dr) or "", dr) for _, wild in self._dr_index.values() for dr in wild]
+
+    def _covering(self, host: str) -> list[Resource]:
+        """Every DestinationRule whose host covers `host`, wherever it sits."""
+        exact = [dr for ns in self._dr_hosts.get(host, ()) for dr in self._dr_index[ns][0][host]]
+        return exact + [dr for wild, dr in self._wild_drs if H.covers(wild, host)]
+
+    def _shared_path(self, host: str) -> list[Resource]:
+        """DestinationRules for `host` on the part of the lookup path every client shares: the
+        service's namespace(s), then the root namespace."""
+        chain = [*self.service_namespaces(host), self.config.root_namespace]
+        return [dr for ns in chain for dr in self._drs_in(ns, host)]
 
     def all_clients_use_one_of(self, host: str) -> list[Resource] | None:
         if host not in self._one_of:
@@ -522,11 +533,9 @@ class Mesh:
         service's or the root namespace): whatever a client finds first is one of these. Lets a rule
         that holds for all of them skip the per-client lookup.
         """
-        chain = [*self.service_namespaces(host), self.config.root_namespace]
-        if not any(self.visibility(dr).everyone for ns in chain for dr in self._drs_in(ns, host)):
+        if not any(self.visibility(dr).everyone for dr in self._shared_path(host)):
             return None
-        found = [dr for ns in self._dr_hosts.get(host, ()) for dr in self._dr_index[ns][0][host]]
-        return found + [dr for _, wild, dr in self._wild_drs if H.covers(wild, host)]
+        return self._covering(host)
 
     def lookup_groups(self, host: str, clients: list[str]) -> list[tuple[list[str], list[Resource]]]:
         """The DestinationRules each client namespace uses for `host`, with alike clients grouped."""
@@ -551,10 +560,8 @@ class Mesh:
         """(namespaces whose clients may resolve `host` differently, whether the rest all agree)."""
         cached = self._shapes.get(host)
         if cached is None:
-            special = set(self._dr_hosts.get(host, ())) | {self.config.root_namespace}
-            special |= {ns for ns, wild, _ in self._wild_drs if H.covers(wild, host)}
-            chain = [*self.service_namespaces(host), self.config.root_namespace]
-            public = all(self.visibility(dr).everyone for ns in chain for dr in self._drs_in(ns, host))
+            special = {dr.namespace for dr in self._covering(host)} | {self.config.root_namespace}
+            public = all(self.visibility(dr).everyone for dr in self._shared_path(host))
             cached = self._shapes[host] = (special, public)
         return cached
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.helpers import git
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,13 +42,6 @@ def subsets(*names: str) -> str:
 
 def routes(*names: str) -> str:
     return "".join(f"    - destination:\n        host: reviews\n        subset: {n}\n" for n in names)
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env=env).stdout.strip()
 
 
 def commit(repo: Path, files: dict[str, str], message: str) -> str:

@@ -35,19 +35,23 @@ def libyaml(text: str) -> tuple[int | None, Any]:
     return (None, None) if node is None else (node.start_mark.line, body)
 
 
-def agree(text: str) -> None:
-    """Whatever `_read` answers, libyaml alone answers the same (or both refuse the text)."""
+def agree(text: str) -> bool:
+    """Whatever `_read` answers, libyaml alone answers the same (or both refuse the text).
+
+    Returns False for a document that holds no value (empty or null) in either reading.
+    """
     try:
         expected = libyaml(text.replace("\r\n", "\n"))
     except Exception as exc:  # noqa: BLE001 - then the fast path must refuse it too
         with pytest.raises(type(exc)):
             _read(text)
-        return
+        return True
     line, body = _read(text)
     if expected[1] is None or body is None:  # empty or null documents hold no resource either way
         assert expected[1] is None and body is None
-        return
+        return False
     assert same(body, expected[1]) and line == expected[0], text
+    return True
 
 
 # Each of these reads differently in YAML 1.2 (yaml-rs) and PyYAML's YAML 1.1, or needs our own

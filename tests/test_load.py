@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.changes import diff
+from bot.changes import describe, diff
 from bot.config import Config
 from bot.load import parse_file
 
@@ -75,7 +75,7 @@ def test_named_lists_compare_by_name() -> None:
           "spec:\n  host: r\n  subsets:\n{subsets}")
     before = _parse(dr.replace("{subsets}", "  - {name: v1}\n  - {name: v2}\n")).resources
     after = _parse(dr.replace("{subsets}", "  - {name: v2}\n  - {name: v3}\n")).resources
-    (change,) = diff(before, after)
+    (change,) = describe(diff(before, after))
     assert change.paths == ("spec.subsets[v1]", "spec.subsets[v3]")
     assert change.what == ("subset v1 removed", "subset v3 added")
     reordered = _parse(dr.replace("{subsets}", "  - {name: v2}\n  - {name: v1}\n")).resources

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import marshal
 import os
-import subprocess
 import threading
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from bot import analyze, forked, load, tree
 from bot.config import Config
 from bot.render import json_report
-from tests.helpers import audit, diff
+from tests.helpers import audit, diff, git
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_fork = pytest.mark.skipif(not forked.available(), reason="needs fork, two cores and no other thread")
@@ -79,16 +78,10 @@ def test_two_processes_give_the_same_reports(monkeypatch: pytest.MonkeyPatch) ->
     assert json.loads(parallel[0])["findings"] and parallel == serial
 
 
-def _git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
-
-
 def test_unchanged_files_without_our_kinds_are_not_kept(tmp_path: Path) -> None:
     repo = tmp_path / "r"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
+    git(repo, "init", "-q", "-b", "main")
     files = {
         "deploy.yaml": b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n",
         "mesh.yaml": b"\xef\xbb\xbfkind: DestinationRule\napiVersion: networking.istio.io/v1\nmetadata: {name: a}\n",
@@ -98,10 +91,10 @@ def test_unchanged_files_without_our_kinds_are_not_kept(tmp_path: Path) -> None:
     }
     for name, data in files.items():
         (repo / name).write_bytes(data)
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", "base")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
     (repo / "edited.yaml").write_bytes(b"kind: ConfigMap\ndata: {}\n")
-    _git(repo, "commit", "-qam", "edit")
+    git(repo, "commit", "-qam", "edit")
     (base, head), _ = tree.from_git(str(repo), ["HEAD~1", "HEAD"], Config())
     kept = sorted(f.path for f in head)
     assert kept == ["blob.yaml", "edited.yaml", "latin1.yaml", "mesh.yaml"]  # not deploy.yaml
