@@ -246,8 +246,8 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> _Pa
             line = start_line + (mark.line if mark else 0)
             reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
             return _Parsed([], [], ParseProblem(path, line, reason))
-        except RecursionError:
-            return _Parsed([], [], ParseProblem(path, start_line, "nesting too deep"))
+        except (RecursionError, _TooDeep):
+            return _Parsed([], [], ParseProblem(path, start_line, f"nesting too deep (over {MAX_NESTING} levels)"))
         if root_line is not None:
             _collect(resources, skipped, body, path, start_line + root_line, chunk, start_line, config, False)
     return _Parsed(resources, skipped, None)
@@ -374,7 +374,56 @@ def _expanded(node: Any, memo: dict[int, int]) -> int:
     return total
 
 
+class _TooDeep(Exception):
+    """A document nests deeper than MAX_NESTING."""
+
+
+MAX_NESTING = 500  # levels of flow nesting a document may have; real manifests have fewer than 30
+_BRACKETS = re.compile(r"[][{}]")
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest `[`/`{` nesting in the text (brackets inside quotes counted too: an upper bound)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+_DEEP_PREFIX = re.compile(r"^[ \t-]{%d,}" % MAX_NESTING, re.M)
+_PREFIX = re.compile(r"[ \t]*(?:-[ \t]+)*")
+
+
+def _block_depth(text: str) -> int:
+    """Deepest block nesting: a stack of indentation columns, where `- ` opens a level too."""
+    stack: list[int] = []
+    for line in text.splitlines():
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        while stack and stack[-1] >= indent:
+            stack.pop()
+        stack.append(indent)
+        prefix = _PREFIX.match(line)
+        stack.extend(range(indent + 1, indent + 1 + (prefix.group().count("-") if prefix else 0)))
+    return len(stack)
+
+
+def _too_deep(chunk: str) -> bool:
+    """Whether a document nests deeper than MAX_NESTING (checked only where it could)."""
+    if chunk.count("[") + chunk.count("{") > MAX_NESTING and _flow_depth(chunk) > MAX_NESTING:
+        return True
+    return _DEEP_PREFIX.search(chunk) is not None and _block_depth(chunk) > MAX_NESTING
+
+
 def _compose(chunk: str) -> tuple[Any, Any]:
+    if _too_deep(chunk):  # our limit and our wording, whatever the YAML library's own limit says
+        raise _TooDeep
     loader = _Loader(chunk)
     try:
         node = loader.get_single_node()

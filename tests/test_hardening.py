@@ -40,6 +40,8 @@ def test_bad_files_are_reported_with_bounded_cost(tmp_path: Path, capsys: pytest
     (tmp_path / "secret.yaml").write_text(VS.format(name="outside"))
     os.symlink(tmp_path / "secret.yaml", head / "link.yaml")
     (head / "deep.yaml").write_text(VS.format(name="deep") + "  x: " + "[" * 3000 + "]" * 3000 + "\n")
+    (head / "deepblock.yaml").write_text(VS.format(name="deepblock") + "".join(
+        " " * (2 + i) + f"k{i}:\n" for i in range(700)) + " " * 702 + "v: 1\n")
     (head / "dupkeys.yaml").write_text(VS.format(name="dup") + "  hosts: [again]\n")
     (head / "ok.yaml").write_text(VS.format(name="ok"))
     start = time.perf_counter()
@@ -48,7 +50,8 @@ def test_bad_files_are_reported_with_bounded_cost(tmp_path: Path, capsys: pytest
     assert code == 1  # broken files the change adds are errors
     problems = {f["resource"]["file"]: f["message"] for f in report["findings"] if f["rule"] == "parse-error"}
     assert "alias bomb" in problems["bomb.yaml"]
-    assert "nesting too deep" in problems["deep.yaml"] and "duplicate key 'hosts'" in problems["dupkeys.yaml"]
+    assert "nesting too deep" in problems["deep.yaml"] and "nesting too deep" in problems["deepblock.yaml"]
+    assert "duplicate key 'hosts'" in problems["dupkeys.yaml"]
     skipped = {s["file"]: s["reason"] for s in report["skipped"]}
     assert skipped["big.yaml"] == "larger than 8 MiB" and skipped["binary.yaml"] == "binary file, not YAML"
     assert skipped["latin1.yaml"].startswith("not UTF-8 text")
