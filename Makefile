@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: demo test bench conformance lock clean
+.PHONY: demo test bench conformance lock clean tools
 
 $(STAMP): requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +37,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# helm and kustomize at the versions in scripts/tools.env, built once into .cache/bin from their Go
+# modules (needs Go); the tests call the same script when they need a tool that is missing.
+tools:
+	$(PYTHON) scripts/tools.py build
