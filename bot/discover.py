@@ -19,10 +19,11 @@ import posixpath
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from bot import globs
 from bot.inputs import (
     Closure,
     chart_closure,
@@ -34,6 +35,9 @@ from bot.inputs import (
     parse_kustomization,
 )
 from bot.targets import Cluster, HelmParameter, KustomizeEdits, Source, SourceKind, Target, Tool
+
+if TYPE_CHECKING:
+    from bot.targets_config import TargetSpec
 
 FIXTURE_FOLDERS = ("test", "tests", "testdata", "fixtures")
 ALTERNATIVE_FOLDERS = ("examples", "example", "samples", "sample", "docs", "doc", "tutorials", "tutorial")
@@ -89,6 +93,30 @@ def discover(paths: Collection[str], texts: Mapping[str, bytes], options: Option
         targets = _leaf_kustomizations(repo) + _charts(repo)
     targets += _plain(repo, targets)
     return Discovery(tuple(targets), left_out, tuple(repo.notes))
+
+
+def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Mapping[str, bytes]) -> Discovery:
+    """The targets a `targets:` config section names, with their inputs in this revision
+    (nothing is discovered, nothing is left out)."""
+    all_paths = frozenset(paths)
+    out = []
+    for spec in specs:
+        if spec.tool is Tool.PLAIN:
+            files = tuple(sorted(p for p in all_paths if globs.match(p, spec.globs)))
+            source = Source(Tool.PLAIN, "", files=files, include=spec.globs)
+            closure = Closure(files=files)
+        elif spec.tool is Tool.KUSTOMIZE:
+            source = Source(Tool.KUSTOMIZE, spec.path)
+            closure = kustomization_closure(spec.path, all_paths, texts)
+        else:
+            source = Source(Tool.HELM, spec.path, namespace=spec.namespace or "", release=spec.release,
+                            values_files=spec.values_files, values=spec.values)
+            closure = chart_closure(spec.path, spec.values_files, all_paths, texts)
+        kind = {Tool.PLAIN: SourceKind.PLAIN, Tool.KUSTOMIZE: SourceKind.KUSTOMIZE, Tool.HELM: SourceKind.HELM}[spec.tool]
+        out.append(Target(spec.name, Cluster(spec.cluster), kind, spec.path, (source,), spec.namespace,
+                          "", closure.inputs, tuple(f"remote {r} is not fetched" for r in closure.remote),
+                          False, closure.problems))
+    return Discovery(tuple(out))
 
 
 # --- what is left out, and what holds alternatives
