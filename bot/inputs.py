@@ -142,30 +142,19 @@ def kustomization_closure(folder: str, paths: Collection[str], texts: Mapping[st
             problems.append(f"{kfile}: {parsed}")
             return
         resources, components, named = named_files(parsed)
-        for entry in [*resources, *components]:
-            if is_remote(entry):
-                remote.append(entry)
-                continue
+        # a local file first, then a local folder, then a remote reference, as a build tries them
+        for entry, may_be_folder in [*((e, True) for e in [*resources, *components]), *((e, False) for e in named)]:
             path = join(at, entry)
-            if outside(path):
-                problems.append(f"{kfile}: {entry} is outside the repository")
-            elif path in paths:
+            if path in paths:
                 files.append(path)
-            elif path in dirs:
+            elif may_be_folder and path in dirs:
                 visit(path)
-            else:
-                missing.append(path)
-        for entry in named:
-            if is_remote(entry):
+            elif is_remote(entry):
                 remote.append(entry)
-                continue
-            path = join(at, entry)
-            if outside(path):
+            elif outside(path):
                 problems.append(f"{kfile}: {entry} is outside the repository")
-            elif path in paths:
-                files.append(path)
             else:
-                missing.append(path)
+                missing.append(path + "/" if may_be_folder and not posixpath.splitext(path)[1] else path)
         home = chart_home(parsed)
         if home is not None:
             folders.append(join(at, home))
