@@ -81,7 +81,8 @@ def parse_targets(value: Any, source: str) -> tuple[TargetSpec, ...]:
             raise BotError(f"{where}.release is only for helm sources")
         if not isinstance(release, str):
             raise BotError(f"{where}.release must be a string")
-        out.append(TargetSpec(name, cluster, tool, path, globs, namespace, files, inline, release or name))
+        out.append(TargetSpec(name, cluster, tool, path, globs, namespace, files, inline,
+                              release or (name if tool is Tool.HELM else "")))
     return tuple(out)
 
 
