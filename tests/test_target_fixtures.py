@@ -13,6 +13,7 @@ import yaml
 from bot import rendered
 from bot.buildtools import Renderers, render
 from bot.discover import discover
+from bot.flux_substitute import substitute
 from bot.targets import Target, Tool, touched
 from tests.targets_helpers import changed, tree
 
@@ -29,6 +30,8 @@ def summary(body: dict[str, object]) -> str:
     if body.get("kind") == "VirtualService":
         routes = [d.get("destination", {}).get("subset") for h in spec.get("http") or [] for d in h.get("route") or []]
         return f" routes={routes}"
+    if body.get("kind") == "Service":
+        return f" labels={body['metadata'].get('labels')}"  # type: ignore[index,union-attr]
     return ""
 
 
@@ -42,7 +45,9 @@ def render_target(target: Target, files: dict[str, bytes], renderers: Renderers)
             result = render(source, files, renderers, source.namespace or namespace)
             assert result.ok, (target.name, result.error, result.skipped)
             if source.tool is Tool.KUSTOMIZE:
-                docs = rendered.from_kustomize(result.output, source.path, files, result.origin_added)
+                output, problem = substitute(result.output, dict(source.substitutions))
+                assert problem is None, problem
+                docs = rendered.from_kustomize(output, source.path, files, result.origin_added)
             else:
                 docs = rendered.from_helm(result.output, source.path, files, files.keys())
         for doc in docs:
