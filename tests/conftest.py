@@ -7,6 +7,18 @@ import pytest
 from bot.buildtools import Renderers
 from tests import tools
 
+RENDERER_FIXTURES = frozenset({"kustomize", "helm", "renderers"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that render run last, so that a first run builds the tools while the others run."""
+    rendering = [i for i in items if RENDERER_FIXTURES & set(getattr(i, "fixturenames", ()))]
+    if rendering:
+        tools.start_building()
+        last = {id(i) for i in rendering}
+        others = [i for i in items if id(i) not in last]
+        items[:] = others + rendering
+
 
 @pytest.fixture(scope="session")
 def kustomize() -> Renderers:

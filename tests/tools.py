@@ -1,7 +1,8 @@
 """helm and kustomize for the tests, at the versions in scripts/tools.env.
 
 A tool on PATH that reports the pinned version is used; else the one built into .cache/bin; else,
-when Go is installed, both missing tools are built there at once (scripts/tools.py). When a tool
+when Go is installed, both missing tools are built there at once (scripts/tools.py), in the
+background from the start of the run, while the tests that need no tool run first. When a tool
 cannot be had, its tests skip with the reason, except under CI=true, where they fail: CI must
 test the renderers.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 from functools import cache
 from pathlib import Path
@@ -35,9 +37,26 @@ def _load_tools_script():  # type: ignore[no-untyped-def]
 tools_script = _load_tools_script()
 
 
+_background: list[subprocess.Popen[bytes]] = []
+
+
+def start_building() -> None:
+    """Build missing tools in the background while the tests that need none run (Go permitting)."""
+    known = tools_script.tools().values()
+    if shutil.which("go") is None or all(tools_script.find(t) for t in known):
+        return
+    log = tools_script.CACHE_BIN.parent / "tools-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        _background.append(subprocess.Popen([sys.executable, str(tools_script.__file__), "build"],
+                                            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+
+
 @cache
 def _pinned(name: str) -> tuple[str | None, str]:
     """(binary, why there is none)."""
+    for proc in _background:
+        proc.wait()
     known = tools_script.tools()
     found = tools_script.find(known[name])
     if found is not None:
