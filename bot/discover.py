@@ -23,16 +23,18 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bot import globs
+from bot import globs, kustomize_edit
 from bot.inputs import (
     Closure,
     chart_closure,
+    folders_of,
     join,
     kustomization_closure,
     kustomization_file,
     named_files,
     outside,
     parse_kustomization,
+    unique,
 )
 from bot.targets import Cluster, HelmParameter, KustomizeEdits, Source, SourceKind, Target, Tool
 
@@ -83,10 +85,10 @@ def keep_for_discovery(path: str, data: bytes) -> bool:
 
 def discover(paths: Collection[str], texts: Mapping[str, bytes], options: Options = Options()) -> Discovery:
     """The targets of one revision. `texts` holds at least the files `keep_for_discovery` keeps."""
-    all_paths = frozenset(p for p in paths if not p.startswith(".git/"))
-    left_out = tuple((p, _fixture_reason(p, options)) for p in sorted(all_paths) if _fixture_reason(p, options))
-    kept = frozenset(p for p in all_paths if not _fixture_reason(p, options))
-    repo = _Repo(kept, texts, options, frozenset(_folders(kept)))
+    reasons = {p: _fixture_reason(p, options) for p in paths if not p.startswith(".git/")}
+    left_out = tuple((p, why) for p, why in sorted(reasons.items()) if why)
+    kept = frozenset(p for p, why in reasons.items() if not why)
+    repo = _Repo(kept, texts, options, frozenset(folders_of(kept)))
     objects = list(_objects(repo))
     targets = _argocd(repo, objects) + _flux(repo, objects)
     if not targets:
@@ -222,34 +224,34 @@ def _application(repo: _Repo, app: _Object) -> Target | None:
         if not _local(repo, url, path):
             unresolved.append(f"source {url} {path} is not in this repository".replace("  ", " "))
             continue
-        source, closure = _argocd_source(repo, app, raw, path, namespace, refs)
+        source, closure, cannot = _argocd_source(repo, app, raw, path, namespace, refs)
         if source is None:
             unresolved.append(f"source {path or '.'}: {closure.problems[0]}")
             continue
         sources.append(source)
         inputs += [*closure.inputs, *_argocd_source_files(repo, path, app.name)]
-        unresolved += [f"remote {r} is not fetched" for r in closure.remote]
+        unresolved += [*cannot, *(f"remote {r} is not fetched" for r in closure.remote)]
         notes += list(closure.problems)
     if not sources and not unresolved:
         return None
     root = sources[0].path if sources else ""
     return Target(app.name, cluster, SourceKind.ARGOCD, root, tuple(sources), namespace, app.path,
-                  _unique(inputs), tuple(unresolved), _alternatives(app.path, repo.options) is not None, tuple(notes))
+                  unique(inputs), tuple(unresolved), _alternatives(app.path, repo.options) is not None, tuple(notes))
 
 
 def _argocd_source(repo: _Repo, app: _Object, raw: dict[str, Any], path: str, namespace: str | None,
-                   refs: Mapping[str, dict[str, Any]]) -> tuple[Source | None, Closure]:
+                   refs: Mapping[str, dict[str, Any]]) -> tuple[Source | None, Closure, list[str]]:
     """One source: the tool (explicit block first, else kustomization file, else Chart.yaml, else a
     directory: argo-cd `reposerver/repository/repository.go` `GetAppSourceType`,
     `util/app/discovery/discovery.go`)."""
     blocks = [k for k in ("helm", "kustomize", "directory", "plugin") if raw.get(k) is not None]
     if len(blocks) > 1:
-        return None, Closure(problems=(f"multiple application sources defined: {', '.join(blocks)}",))
+        return None, Closure(problems=(f"multiple application sources defined: {', '.join(blocks)}",)), []
     kind = blocks[0] if blocks else (
         "kustomize" if kustomization_file(path, repo.paths) else
         "helm" if join(path, "Chart.yaml") in repo.paths else "directory")
     if kind == "plugin":
-        return None, Closure(problems=("config management plugins are not run",))
+        return None, Closure(problems=("config management plugins are not run",)), []
     if kind == "kustomize":
         k = _map(raw.get("kustomize"))
         edits = KustomizeEdits(
@@ -262,12 +264,13 @@ def _argocd_source(repo: _Repo, app: _Object, raw: dict[str, Any], path: str, na
             labels=tuple(sorted((str(a), str(b)) for a, b in _map(k.get("commonLabels")).items())),
             annotations=tuple(sorted((str(a), str(b)) for a, b in _map(k.get("commonAnnotations")).items())))
         closure = kustomization_closure(path, repo.paths, repo.texts)
-        extra = tuple(join(path, c) + "/" for c in edits.components)
-        return (Source(Tool.KUSTOMIZE, path, edits=edits),
-                replace(closure, folders=closure.folders + tuple(e.rstrip("/") for e in extra)))
+        # components Argo CD adds are read whole (kustomize edit add component)
+        components = tuple(join(path, c) for c in edits.components)
+        return Source(Tool.KUSTOMIZE, path, edits=edits), replace(closure, folders=closure.folders + components), []
     if kind == "helm":
         h = _map(raw.get("helm"))
-        values_files = _value_files(repo, path, _strs(h.get("valueFiles")), refs, bool(h.get("ignoreMissingValueFiles")))
+        values_files, problems = _value_files(repo, path, _strs(h.get("valueFiles")), refs,
+                                              bool(h.get("ignoreMissingValueFiles")))
         values: tuple[str, ...] = ()
         if isinstance(h.get("valuesObject"), dict):
             values = (yaml.safe_dump(h["valuesObject"], sort_keys=False),)
@@ -278,13 +281,13 @@ def _argocd_source(repo: _Repo, app: _Object, raw: dict[str, Any], path: str, na
         source = Source(Tool.HELM, path, namespace=str(h.get("namespace") or namespace or ""),
                         release=str(h.get("releaseName") or app.name), values_files=values_files, values=values,
                         parameters=parameters, include_crds=not h.get("skipCrds"), skip_tests=bool(h.get("skipTests")))
-        return source, chart_closure(path, values_files, repo.paths, repo.texts)
+        return source, chart_closure(path, values_files, repo.paths, repo.texts), problems
     d = _map(raw.get("directory"))
     files = _directory_files(repo, path, bool(d.get("recurse")), str(d.get("include") or ""),
                              str(d.get("exclude") or ""))
     return (Source(Tool.PLAIN, path, files=files, recurse=bool(d.get("recurse")),
                    include=_braces(str(d.get("include") or "")), exclude=_braces(str(d.get("exclude") or ""))),
-            Closure(files=files))
+            Closure(files=files), [])
 
 
 def _argocd_source_files(repo: _Repo, path: str, app: str) -> list[str]:
@@ -294,27 +297,35 @@ def _argocd_source_files(repo: _Repo, path: str, app: str) -> list[str]:
 
 
 def _value_files(repo: _Repo, path: str, entries: list[str], refs: Mapping[str, dict[str, Any]],
-                 ignore_missing: bool) -> tuple[str, ...]:
-    """Value files as repository paths: relative to the chart, or `$ref/...` from the root of the
-    referenced source's repository; globs expand in lexical order, explicit entries win
-    (argo-cd docs/user-guide/helm.md, `util/io/path/resolved.go`)."""
-    out: list[str] = []
+                 ignore_missing: bool) -> tuple[tuple[str, ...], list[str]]:
+    """Value files as repository paths, and those that cannot be used: relative to the chart, or
+    `$ref/...` from the root of the referenced source's repository; globs expand in lexical order,
+    explicit entries win; none may leave the repository (argo-cd docs/user-guide/helm.md,
+    `util/io/path/resolved.go` `ResolveValueFilePathOrUrl`)."""
+    resolved: list[str] = []
+    problems: list[str] = []
     for entry in entries:
         if entry.startswith("$"):
             ref, _, rest = entry[1:].partition("/")
             source = refs.get(ref)
             if source is None or not _local(repo, str(source.get("repoURL") or ""), ""):
+                problems.append(f"value file {entry} is not in this repository")
                 continue
-            resolved = join("", rest)
+            target = join("", rest)
         else:
-            resolved = join(path, entry)
-        if outside(resolved):
-            continue
-        if any(c in resolved for c in "*?["):
-            out += sorted(p for p in repo.paths if fnmatch.fnmatchcase(p, resolved) and p not in entries)
-        elif resolved in repo.paths or not ignore_missing:
-            out.append(resolved)
-    return _unique(out)
+            target = join(path, entry)
+        if outside(target) or "://" in entry:
+            problems.append(f"value file {entry} is outside the repository")
+        else:
+            resolved.append(target)
+    explicit = {r for r in resolved if not any(c in r for c in "*?[")}
+    out: list[str] = []
+    for r in resolved:
+        if r not in explicit:
+            out += sorted(p for p in repo.paths if fnmatch.fnmatchcase(p, r) and p not in explicit)
+        elif r in repo.paths or not ignore_missing:
+            out.append(r)
+    return unique(out), problems
 
 
 def _directory_files(repo: _Repo, path: str, recurse: bool, include: str, exclude: str) -> tuple[str, ...]:
@@ -374,7 +385,7 @@ def _flux(repo: _Repo, objects: list[_Object]) -> list[Target]:
         for cluster in clusters.get(ks.path, [_cluster_from_path(ks.path) or Cluster(ks.name)]):
             name = ks.name if len(clusters.get(ks.path, [])) <= 1 else f"{ks.name}@{cluster.name}"
             out.append(Target(name, cluster, SourceKind.FLUX_KUSTOMIZATION, source.path, (source,),
-                              source.edits.namespace or None, ks.path, _unique([ks.path, *closure.inputs]),
+                              source.edits.namespace or None, ks.path, unique([ks.path, *closure.inputs]),
                               tuple(unresolved), _alternatives(ks.path, repo.options) is not None,
                               tuple(closure.problems)))
     for hr in releases:
@@ -405,36 +416,11 @@ def _flux_kustomization_source(repo: _Repo, ks: _Object, path: str) -> tuple[Sou
                     substitutions=tuple(sorted((str(k), str(v).replace("\n", "")) for k, v in substitute.items())))
     if not generate:
         return source, kustomization_closure(path, repo.paths, repo.texts)
-    # the generated kustomization: every YAML file below, a folder with its own kustomization as one unit
-    files: list[str] = []
-    parts: list[Closure] = []
-    units: set[str] = set()
-    prefix = path + "/" if path else ""
-    for p in sorted(repo.paths):
-        if not p.startswith(prefix):
-            continue
-        unit = _unit(repo, path, p)
-        if unit is not None:
-            if unit not in units:
-                units.add(unit)
-                parts.append(kustomization_closure(unit, repo.paths, repo.texts))
-        elif p.endswith(MANIFEST_SUFFIXES):
-            files.append(p)
-    return source, Closure(_unique(files + [f for c in parts for f in c.files]),
-                           _unique([f for c in parts for f in c.folders]), _unique([r for c in parts for r in c.remote]),
-                           _unique([m for c in parts for m in c.missing]),
-                           _unique([q for c in parts for q in c.problems]))
-
-
-def _unit(repo: _Repo, root: str, path: str) -> str | None:
-    """The shallowest folder between `root` and `path` holding a kustomization."""
-    parts = path.split("/")
-    depth = len(root.split("/")) if root else 0
-    for i in range(depth + 1, len(parts)):
-        folder = "/".join(parts[:i])
-        if kustomization_file(folder, repo.paths):
-            return folder
-    return None
+    # walk the kustomization Flux would generate; it is not a file of the repository
+    kfile = join(path, "kustomization.yaml")
+    closure = kustomization_closure(path, repo.paths | {kfile},
+                                    {**repo.texts, kfile: kustomize_edit.generated(path, repo.paths)})
+    return source, replace(closure, files=tuple(f for f in closure.files if f != kfile))
 
 
 def _flux_image(image: dict[str, Any]) -> str:
@@ -497,7 +483,7 @@ def _helm_release(repo: _Repo, hr: _Object, git_repos: Mapping[tuple[str, str], 
     closure = chart_closure(path, values_files, repo.paths, repo.texts)
     reached = clusters.get(hr.path, [_cluster_from_path(hr.path) or Cluster(hr.name)])
     return [Target(hr.name if len(reached) == 1 else f"{hr.name}@{cluster.name}", cluster, SourceKind.FLUX_HELMRELEASE, path, (source,), namespace, hr.path,
-                   _unique([hr.path, *closure.inputs]), tuple(unresolved),
+                   unique([hr.path, *closure.inputs]), tuple(unresolved),
                    _alternatives(hr.path, repo.options) is not None, tuple(closure.problems))
             for cluster in reached]
 
@@ -645,16 +631,6 @@ def _clean(path: str) -> str:
     return "" if path in (".", "/") else path.lstrip("/")
 
 
-def _folders(paths: Collection[str]) -> set[str]:
-    out = {""}
-    for path in paths:
-        parent = posixpath.dirname(path)
-        while parent and parent not in out:
-            out.add(parent)
-            parent = posixpath.dirname(parent)
-    return out
-
-
 def _map(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -667,5 +643,3 @@ def _strs(value: Any) -> list[str]:
     return [str(v) for v in _list(value) if isinstance(v, (str, int, float))]
 
 
-def _unique(items: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))

@@ -126,7 +126,7 @@ def kustomization_closure(folder: str, paths: Collection[str], texts: Mapping[st
     missing: list[str] = []
     problems: list[str] = []
     seen: list[str] = []
-    dirs = _folders(paths)
+    dirs = folders_of(paths)
 
     def visit(at: str) -> None:
         if at in seen:
@@ -160,7 +160,7 @@ def kustomization_closure(folder: str, paths: Collection[str], texts: Mapping[st
             folders.append(join(at, home))
 
     visit(folder)
-    return Closure(_unique(files), _unique(folders), _unique(remote), _unique(missing), _unique(problems),
+    return Closure(unique(files), unique(folders), unique(remote), unique(missing), unique(problems),
                    tuple(seen))
 
 
@@ -196,10 +196,11 @@ def chart_closure(chart: str, values_files: Collection[str], paths: Collection[s
     visit(chart)
     for path in values_files:
         (files if path in paths else missing).append(path)
-    return Closure(_unique(files), _unique(folders), (), _unique(missing), _unique(problems))
+    return Closure(unique(files), unique(folders), (), unique(missing), unique(problems))
 
 
-def _folders(paths: Collection[str]) -> set[str]:
+def folders_of(paths: Collection[str]) -> set[str]:
+    """Every folder holding one of `paths`, at any depth; "" is the root."""
     out = {""}
     for path in paths:
         parent = posixpath.dirname(path)
@@ -217,5 +218,6 @@ def _mappings(value: object) -> list[dict[str, object]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _unique(items: list[str]) -> tuple[str, ...]:
+def unique(items: list[str]) -> tuple[str, ...]:
+    """The items once each, in their first order."""
     return tuple(dict.fromkeys(items))

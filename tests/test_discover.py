@@ -184,7 +184,8 @@ def test_argocd_helm_value_files_refs_globs_and_inline_values() -> None:
              "charts/web/values.yaml": "a: 1\n", "charts/web/env/b.yaml": "", "charts/web/env/a.yaml": "",
              "values/prod.yaml": ""}
     sources = [{"repoURL": "https://github.com/example/deploy", "path": "charts/web",
-                "helm": {"valueFiles": ["env/b.yaml", "env/*.yaml", "$vals/values/prod.yaml", "absent.yaml"],
+                "helm": {"valueFiles": ["env/b.yaml", "env/*.yaml", "$vals/values/prod.yaml", "absent.yaml",
+                                        "$nope/x.yaml", "../../../etc/passwd", "https://example.com/v.yaml"],
                          "ignoreMissingValueFiles": True, "values": "ignored: true\n",
                          "valuesObject": {"b": 2}, "releaseName": "web-prod", "skipCrds": True,
                          "parameters": [{"name": "image.tag", "value": "1.0", "forceString": True}]}},
@@ -197,6 +198,9 @@ def test_argocd_helm_value_files_refs_globs_and_inline_values() -> None:
     assert source.values == ("b: 2\n",) and source.release == "web-prod" and not source.include_crds
     assert source.parameters == (HelmParameter("image.tag", "1.0", True),)
     assert target.namespace is None and source.namespace == ""
+    assert target.unresolved == ("value file $nope/x.yaml is not in this repository",
+                                 "value file ../../../etc/passwd is outside the repository",
+                                 "value file https://example.com/v.yaml is outside the repository")
 
 
 def test_applicationsets_are_noted_not_expanded() -> None:
