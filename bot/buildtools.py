@@ -130,9 +130,12 @@ def render(source: Source, files: Mapping[str, bytes], renderers: Renderers, nam
     bad = next((p for p in files if not _safe_path(p)), None)
     if bad is not None:
         return Rendered(skipped=f"{bad}: path leaves the repository; not rendered")
-    if source.tool is Tool.KUSTOMIZE:
-        return _kustomize(source, files, renderer, timeout, allow_remote)
-    return _helm(source, files, renderer, namespace or "default", timeout)
+    try:
+        if source.tool is Tool.KUSTOMIZE:
+            return _kustomize(source, files, renderer, timeout, allow_remote)
+        return _helm(source, files, renderer, namespace or "default", timeout)
+    except OSError as exc:  # the export could not be written (a file where a folder must be, a full disk)
+        return Rendered(error=f"the files could not be exported for rendering: {exc.strerror}")
 
 
 def _kustomize(source: Source, files: Mapping[str, bytes], renderer: Renderer, timeout: float,
@@ -209,12 +212,16 @@ class _export:
     def __enter__(self) -> tuple[Path, Path]:
         root = Path(self.scratch)
         home, repo = root / "home", root / "repo"
-        home.mkdir()
-        repo.mkdir()
-        for path, data in self.files.items():
-            target = repo / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        try:
+            home.mkdir()
+            repo.mkdir()
+            for path, data in self.files.items():
+                target = repo / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        except OSError:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
         return home, repo
 
     def __exit__(self, *exc: object) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def running(pid: str) -> bool:
 
 def fake_tool(tmp_path: Path, script: str, tool: Tool = Tool.KUSTOMIZE) -> Renderers:
     """A stand-in renderer: a shell script (absolute interpreter path, as PATH is empty)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "fake-tool"
     path.write_text("#!/bin/sh\n" + script)
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
@@ -236,6 +238,19 @@ def test_paths_that_leave_the_export_are_refused(tmp_path: Path) -> None:
     for bad in ("../x.yaml", "/etc/passwd", "a/../../b"):
         result = render(Source(Tool.KUSTOMIZE, "a"), {bad: b"", "a/kustomization.yaml": KUSTOMIZATION}, renderers)
         assert result.skipped is not None and bad in result.skipped
+
+
+def test_an_export_that_cannot_be_written_is_an_error_and_leaves_nothing(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tempfile.tempdir = None  # read TMPDIR again
+    try:
+        files = {"a/kustomization.yaml": KUSTOMIZATION, "a/vs.yaml": b"", "a/vs.yaml/x": b""}
+        result = render(Source(Tool.KUSTOMIZE, "a"), files, fake_tool(tmp_path / "bin", "echo ran\n"))
+    finally:
+        tempfile.tempdir = None
+    assert result.error is not None and result.error.startswith("the files could not be exported for rendering")
+    assert [p.name for p in tmp_path.iterdir()] == ["bin"]
 
 
 # --- the sandbox, with a stand-in tool
