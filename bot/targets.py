@@ -4,6 +4,14 @@ A target is one unit a controller builds and applies: a folder of plain files, a
 a chart with values, an Argo CD Application (all of its sources), a Flux Kustomization or
 HelmRelease. Targets with the same cluster form one mesh; targets of different clusters never
 interact.
+
+How a revision becomes reviewed targets:
+`bot.discover.discover` (or `configured`, from `bot.targets_config`) finds the targets from the
+files `keep_for_discovery` keeps; `touched` says which a change can affect; their `inputs` are
+exported to `bot.buildtools.render`, the only place helm and kustomize run;
+`bot.flux_substitute.substitute` applies a Flux source's literal substitutions; and
+`bot.rendered` traces each output object to its file and line and gives namespace-less objects
+the target's namespace.
 """
 
 from __future__ import annotations
