@@ -25,6 +25,7 @@ import yaml
 
 from bot import globs, kustomize_edit
 from bot.inputs import (
+    KUSTOMIZATION_FILES,
     Closure,
     chart_closure,
     folders_of,
@@ -78,7 +79,7 @@ class _Repo:
 def keep_for_discovery(path: str, data: bytes) -> bool:
     """Whether discovery needs this file's text: kustomizations, charts, controller objects."""
     name = posixpath.basename(path)
-    if name in ("kustomization.yaml", "kustomization.yml", "Kustomization", "Chart.yaml"):
+    if name in KUSTOMIZATION_FILES or name == "Chart.yaml":
         return True
     return path.endswith(MANIFEST_SUFFIXES) and (b"argoproj.io" in data or b"toolkit.fluxcd.io" in data)
 
@@ -491,8 +492,7 @@ def _helm_release(repo: _Repo, hr: _Object, git_repos: Mapping[tuple[str, str], 
 # --- without controller objects
 
 def _leaf_kustomizations(repo: _Repo) -> list[Target]:
-    folders = sorted({posixpath.dirname(p) for p in repo.paths if kustomization_file(posixpath.dirname(p), repo.paths)
-                      and posixpath.basename(p) in ("kustomization.yaml", "kustomization.yml", "Kustomization")})
+    folders = _kustomization_folders(repo)
     used: set[str] = set()
     components: set[str] = set()
     for folder in folders:
@@ -515,6 +515,10 @@ def _leaf_kustomizations(repo: _Repo) -> list[Target]:
                           closure.inputs, tuple(f"remote {r} is not fetched" for r in closure.remote),
                           _alternatives(folder + "/x", repo.options) is not None, closure.problems))
     return out
+
+
+def _kustomization_folders(repo: _Repo) -> list[str]:
+    return sorted({posixpath.dirname(p) for p in repo.paths if posixpath.basename(p) in KUSTOMIZATION_FILES})
 
 
 def _chart_folders(repo: _Repo) -> list[str]:
@@ -573,15 +577,16 @@ def _charts(repo: _Repo) -> list[Target]:
 
 def _plain(repo: _Repo, targets: list[Target]) -> list[Target]:
     """YAML files no target reads: one "repository" target, and one per alternatives folder."""
-    rendered_folders = [t.root for t in targets if any(s.tool is not Tool.PLAIN for s in t.sources)]
-    kustomize_folders = [posixpath.dirname(p) for p in repo.paths
-                         if posixpath.basename(p) in ("kustomization.yaml", "kustomization.yml", "Kustomization")]
-    charts = [posixpath.dirname(p) for p in repo.paths if posixpath.basename(p) == "Chart.yaml"]
+    built = {t.root for t in targets if any(s.tool is not Tool.PLAIN for s in t.sources)}
+    built |= set(_kustomization_folders(repo)) | {posixpath.dirname(p) for p in repo.paths
+                                                   if posixpath.basename(p) == "Chart.yaml"}
+    read = {i for t in targets for i in t.inputs if not i.endswith("/")}
+    read_folders = tuple(i for t in targets for i in t.inputs if i.endswith("/") or i == "")
     groups: dict[str, list[str]] = {}
     for path in sorted(repo.paths):
-        if not path.endswith(MANIFEST_SUFFIXES) or any(t.reads(path) for t in targets):
+        if not path.endswith(MANIFEST_SUFFIXES) or path in read or path.startswith(read_folders):
             continue
-        if any(_under(path, f) for f in [*rendered_folders, *kustomize_folders, *charts]):
+        if any(_under(path, f) for f in built):
             continue
         groups.setdefault(_alternatives(path, repo.options) or "", []).append(path)
     out = []

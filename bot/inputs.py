@@ -14,6 +14,7 @@ import posixpath
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import yaml
 
@@ -66,8 +67,10 @@ def outside(path: str) -> bool:
     return path == ".." or path.startswith(("../", "/"))
 
 
+@lru_cache(maxsize=4096)
 def parse_kustomization(data: bytes) -> dict[str, object] | str:
-    """The kustomization as a mapping, or the reason it is not one."""
+    """The kustomization (or Chart.yaml) as a mapping, or the reason it is not one. Cached: a base
+    is read once for all the overlays that reach it; callers must not change the mapping."""
     try:
         doc = yaml.safe_load(data)
     except yaml.YAMLError as exc:

@@ -106,7 +106,7 @@ class Target:
 
     `namespace` is given to namespace-less namespaced output (release or destination namespace);
     None keeps the repository's default-namespace. `inputs` are the repository files (or folders,
-    ending in "/") whose change can change the output; `unresolved` says what could not be
+    ending in "/"; "" is the whole repository) whose change can change the output; `unresolved` says what could not be
     followed offline (remote bases, charts from a Helm repository, ConfigMap substitutions).
     `alternatives` marks a folder of examples whose files are alternatives, not one deployment.
     """
@@ -125,7 +125,7 @@ class Target:
 
     def reads(self, path: str) -> bool:
         """Whether a change to `path` can change what this target renders."""
-        return any(path == i or (i.endswith("/") and path.startswith(i)) for i in self.inputs)
+        return any(path == i or (i.endswith("/") and path.startswith(i)) or i == "" for i in self.inputs)
 
 
 def touched(base: Target | None, head: Target | None, changed: frozenset[str] | set[str]) -> bool:

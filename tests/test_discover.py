@@ -284,3 +284,11 @@ def test_configured_targets_replace_discovery() -> None:
     assert found.targets[1].sources[0].release == "chart"
     assert found.targets[2].inputs == ("overlays/dev/destinationrule.yaml", "overlays/dev/kustomization.yaml",
                                        "overlays/dev/virtualservice.yaml")
+
+
+def test_a_chart_at_the_repository_root_reads_everything() -> None:
+    found = run({"Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n", "templates/vs.yaml": VS,
+                 "values.yaml": "", "ci/lint.yaml": VS})
+    [target] = found.targets
+    assert (target.name, target.root, target.inputs) == (".", "", ("",))
+    assert target.reads("templates/vs.yaml") and target.reads("ci/lint.yaml")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -23,7 +24,7 @@ from bot.buildtools import Renderer, Renderers
 from bot.targets import Tool
 
 
-def _load_tools_script():  # type: ignore[no-untyped-def]
+def _load_tools_script() -> ModuleType:
     """scripts/tools.py as a module (registered first: its dataclasses look themselves up)."""
     path = Path(__file__).resolve().parent.parent / "scripts" / "tools.py"
     spec = importlib.util.spec_from_file_location("istio_pr_bot_tools", path)
