@@ -168,6 +168,9 @@ def _helm(source: Source, files: Mapping[str, bytes], renderer: Renderer, namesp
     missing = next((v for v in source.values_files if v not in files), None)
     if missing is not None:
         return Rendered(error=f"value file {missing} not found")
+    chart_values = posixpath.join(source.path, "values.yaml") if source.path else "values.yaml"
+    if not source.chart_values and chart_values in files and chart_values not in source.values_files:
+        files = {**files, chart_values: b"{}\n"}
     with _export(files) as (home, repo):
         argv = [*renderer.argv, "template", source.release or "release-name", str(repo / source.path),
                 "--namespace", namespace]

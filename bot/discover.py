@@ -479,8 +479,9 @@ def _helm_release(repo: _Repo, hr: _Object, git_repos: Mapping[tuple[str, str], 
     values = (yaml.safe_dump(hr.spec["values"], sort_keys=False),) if isinstance(hr.spec.get("values"), dict) else ()
     unresolved = [f"valuesFrom {_map(v).get('kind')}/{_map(v).get('name')} is not read offline"
                   for v in _list(hr.spec.get("valuesFrom"))]
+    # valuesFiles replace the chart's values.yaml (source-controller docs/spec/v1/helmcharts.md, "Values files")
     source = Source(Tool.HELM, path, namespace=namespace or "", release=release, values_files=values_files,
-                    values=values, include_crds=True)
+                    chart_values=not values_files, values=values, include_crds=True)
     closure = chart_closure(path, values_files, repo.paths, repo.texts)
     reached = clusters.get(hr.path, [_cluster_from_path(hr.path) or Cluster(hr.name)])
     return [Target(hr.name if len(reached) == 1 else f"{hr.name}@{cluster.name}", cluster, SourceKind.FLUX_HELMRELEASE, path, (source,), namespace, hr.path,

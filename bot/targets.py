@@ -90,6 +90,7 @@ class Source:
     # helm
     release: str = ""
     values_files: tuple[str, ...] = ()  # in order, after the chart's values.yaml
+    chart_values: bool = True  # False: the chart's values.yaml is replaced by `values_files` (Flux)
     values: tuple[str, ...] = ()  # inline YAML documents, after the files
     parameters: tuple[HelmParameter, ...] = ()
     include_crds: bool = False

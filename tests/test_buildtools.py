@@ -8,6 +8,7 @@ import shutil
 import stat
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,22 @@ def test_inline_values_and_parameters_come_after_value_files(helm: Renderers) ->
     by_kind = {d["kind"]: d for d in objects(result.output)}
     assert [s["name"] for s in by_kind["DestinationRule"]["spec"]["subsets"]] == ["v2", "v9"]  # type: ignore[index]
     assert by_kind["VirtualService"]["spec"]["http"][0]["route"][0]["destination"]["subset"] == "v9"  # type: ignore[index]
+
+
+def test_flux_value_files_replace_the_charts_own_values(helm: Renderers) -> None:
+    files = tree(FIXTURES / "chart" / "head")
+    files["charts/shop/route.yaml"] = b"reviews:\n  route: v2\n"
+    source = Source(Tool.HELM, "charts/shop", release="shop", values_files=("charts/shop/route.yaml",))
+    result = render(source, files, helm, namespace="shop")
+    assert result.ok, result.error
+    subsets = next(d for d in objects(result.output) if d["kind"] == "DestinationRule")["spec"]["subsets"]  # type: ignore[index]
+    assert [s["name"] for s in subsets] == ["v1"]  # from the chart's values.yaml
+    result = render(replace(source, chart_values=False), files, helm, namespace="shop")
+    assert result.ok, result.error
+    dr = next(d for d in objects(result.output) if d["kind"] == "DestinationRule")
+    assert dr["spec"]["subsets"] is None  # values.yaml is not used: no subsets to range over  # type: ignore[index]
+    listed = replace(source, chart_values=False, values_files=("charts/shop/values.yaml", "charts/shop/route.yaml"))
+    assert render(listed, files, helm, namespace="shop").ok
 
 
 def test_vendored_subcharts_render_offline_and_missing_ones_fail(helm: Renderers) -> None:

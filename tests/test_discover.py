@@ -238,8 +238,8 @@ def test_flux_helmreleases_from_chart_paths() -> None:
     web = targets["web"]
     assert (web.cluster.name, web.kind, web.namespace) == ("staging", SourceKind.FLUX_HELMRELEASE, "web")
     assert web.sources == (Source(Tool.HELM, "charts/web", namespace="web", release="web-web",
-                                  values_files=("charts/web/values-staging.yaml",), values=("route: v2\n",),
-                                  include_crds=True),)
+                                  values_files=("charts/web/values-staging.yaml",), chart_values=False,
+                                  values=("route: v2\n",), include_crds=True),)
     assert web.unresolved == ("valuesFrom ConfigMap/web-values is not read offline",)
     hashed = targets[long_name].sources[0].release
     assert len(hashed) == 53 and hashed.startswith(long_name[:40] + "-")
