@@ -215,7 +215,7 @@ def test_flux_value_files_replace_the_charts_own_values(helm: Renderers) -> None
     result = render(replace(source, chart_values=False), files, helm, namespace="shop")
     assert result.ok, result.error
     dr = next(d for d in objects(result.output) if d["kind"] == "DestinationRule")
-    assert dr["spec"]["subsets"] is None  # values.yaml is not used: no subsets to range over  # type: ignore[index]
+    assert dr["spec"]["subsets"] is None  # type: ignore[index]  # values.yaml unused: no subsets to range over
     listed = replace(source, chart_values=False, values_files=("charts/shop/values.yaml", "charts/shop/route.yaml"))
     assert render(listed, files, helm, namespace="shop").ok
 
