@@ -383,8 +383,9 @@ def _flux(repo: _Repo, objects: list[_Object]) -> list[Target]:
         unresolved = [f"remote {r} is not fetched" for r in closure.remote]
         unresolved += [f"postBuild.substituteFrom {_map(s).get('kind')}/{_map(s).get('name')} is not read offline"
                        for s in _list(_map(ks.spec.get("postBuild")).get("substituteFrom"))]
-        for cluster in clusters.get(ks.path, [_cluster_from_path(ks.path) or Cluster(ks.name)]):
-            name = ks.name if len(clusters.get(ks.path, [])) <= 1 else f"{ks.name}@{cluster.name}"
+        reached = _remote_cluster(ks) or clusters.get(ks.path, [_cluster_from_path(ks.path) or Cluster(ks.name)])
+        for cluster in reached:
+            name = ks.name if len(reached) <= 1 else f"{ks.name}@{cluster.name}"
             out.append(Target(name, cluster, SourceKind.FLUX_KUSTOMIZATION, source.path, (source,),
                               source.edits.namespace or None, ks.path, unique([ks.path, *closure.inputs]),
                               tuple(unresolved), _alternatives(ks.path, repo.options) is not None,
@@ -456,6 +457,18 @@ def _flux_clusters(repo: _Repo, kustomizations: list[_Object], built: Mapping[in
     return out
 
 
+def _remote_cluster(obj: _Object) -> list[Cluster]:
+    """`spec.kubeConfig` applies the object's output to another cluster, named here by the Secret
+    or ConfigMap that describes it (kustomize-controller docs/spec/v1/kustomizations.md,
+    "KubeConfig (Remote clusters)")."""
+    config = _map(obj.spec.get("kubeConfig"))
+    for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+        name = _map(config.get(key)).get("name")
+        if name:
+            return [Cluster(f"kubeconfig {kind} {obj.namespace}/{name}")]
+    return []
+
+
 def _closure_reads(closure: Closure, path: str) -> bool:
     return path in closure.files or any(path.startswith(f + "/") for f in closure.folders)
 
@@ -483,7 +496,7 @@ def _helm_release(repo: _Repo, hr: _Object, git_repos: Mapping[tuple[str, str], 
     source = Source(Tool.HELM, path, namespace=namespace or "", release=release, values_files=values_files,
                     chart_values=not values_files, values=values, include_crds=True)
     closure = chart_closure(path, values_files, repo.paths, repo.texts)
-    reached = clusters.get(hr.path, [_cluster_from_path(hr.path) or Cluster(hr.name)])
+    reached = _remote_cluster(hr) or clusters.get(hr.path, [_cluster_from_path(hr.path) or Cluster(hr.name)])
     return [Target(hr.name if len(reached) == 1 else f"{hr.name}@{cluster.name}", cluster, SourceKind.FLUX_HELMRELEASE, path, (source,), namespace, hr.path,
                    unique([hr.path, *closure.inputs]), tuple(unresolved),
                    _alternatives(hr.path, repo.options) is not None, tuple(closure.problems))

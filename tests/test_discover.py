@@ -258,6 +258,13 @@ def test_flux_kustomization_reached_from_two_clusters_is_a_target_in_each() -> N
         "path": "./mesh", "sourceRef": ref, "postBuild": {"substituteFrom": [{"kind": "Secret", "name": "vars"}]}})
     files["mesh/vs.yaml"] = VS
     found = run(files)
+    files["clusters/east/remote.yaml"] = flux("Kustomization", "edge", {
+        "path": "./mesh", "sourceRef": ref, "kubeConfig": {"secretRef": {"name": "edge-kubeconfig"}}})
+    files["clusters/east/kustomization.yaml"] = K + "resources: [sync.yaml, remote.yaml, ../../infra/mesh.yaml]\n"
+    edge = next(t for t in run(files).targets if t.name == "edge")
+    assert edge.cluster == Cluster("kubeconfig Secret flux-system/edge-kubeconfig")
+    del files["clusters/east/remote.yaml"]
+    files["clusters/east/kustomization.yaml"] = K + "resources: [sync.yaml, ../../infra/mesh.yaml]\n"
     mesh = [t for t in found.targets if t.sources[0].path == "mesh"]
     assert sorted((t.name, t.cluster.name) for t in mesh) == [("mesh@east", "east"), ("mesh@west", "west")]
     assert mesh[0].sources[0].generate_kustomization and mesh[0].inputs == ("infra/mesh.yaml", "mesh/vs.yaml")
