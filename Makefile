@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
+UV := .cache/uv/bin/uv
 
 .PHONY: demo test bench conformance lock clean
 
@@ -27,13 +28,19 @@ conformance: $(STAMP)
 	$(BIN)/python scripts/conformance.py
 
 # Re-resolve the locks (needs the network): one resolution valid on every supported Python.
-lock:
-	$(PYTHON) -m venv .cache/uv
-	.cache/uv/bin/python -m pip install --quiet uv==$(UV_VERSION)
-	.cache/uv/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
-	  --quiet --custom-compile-command "make lock" -o requirements/runtime.txt
-	.cache/uv/bin/uv pip compile pyproject.toml requirements/build.in --extra test --extra lint --universal \
+# test.txt first; runtime.txt and build.txt (setuptools, for the Dockerfile's offline wheel build)
+# take its versions, so the image runs exactly what the tests ran.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml requirements/build.in --extra test --extra lint --universal \
 	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" -o requirements/test.txt
+	$(UV) pip compile pyproject.toml --constraint requirements/test.txt --universal \
+	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" -o requirements/runtime.txt
+	$(UV) pip compile requirements/build.in --constraint requirements/test.txt --universal \
+	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" -o requirements/build.txt
+
+$(UV):
+	$(PYTHON) -m venv .cache/uv
+	.cache/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
