@@ -27,8 +27,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && git config --system --add safe.directory '*'
 
-# Deploy-target tools (helm, kustomize) belong here: fetch each release binary by exact version with
-# `ADD --checksum=sha256:<published digest> <url> /usr/local/bin/...`, so they are pinned the same way.
+# Deploy-target tools (helm, kustomize) belong here: fetch each release by exact version with
+# `ADD --checksum=sha256:<published digest> <url> ...` (or curl followed by `sha256sum --check`), so
+# they are pinned like everything else; tests/test_supply_chain.py rejects a download without one.
 
 COPY requirements/runtime.txt /tmp/runtime.txt
 RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/runtime.txt \

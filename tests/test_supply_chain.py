@@ -72,13 +72,18 @@ def dockerfile_problems(dockerfile: str) -> list[str]:
         problems.append(f"stages use different base images: {images}")
     copied = {args.split()[-1]: args.split()[0] for word, args in steps
               if word == "COPY" and not args.startswith("--from")}
-    for argv in (c for word, args in steps if word == "RUN" for c in commands(args)):
-        args = pip_args(argv)
-        if args and args[0] in ("install", "wheel", "download") and "--no-index" not in args:
-            if "--require-hashes" not in args:
+    for word, args in steps:
+        if word == "ADD" and re.search(r"https?://", args) and not re.search(r"--checksum=sha256:[0-9a-f]{64}", args):
+            problems.append(f"ADD of a URL without --checksum=sha256: {args}")
+        if word == "RUN" and re.search(r"\b(curl|wget)\b", args) and not re.search(r"sha256sum (-c|--check)", args):
+            problems.append(f"download without a checksum check: {args}")
+    for argv in (c for word, line in steps if word == "RUN" for c in commands(line)):
+        pip = pip_args(argv)
+        if pip and pip[0] in ("install", "wheel", "download") and "--no-index" not in pip:
+            if "--require-hashes" not in pip:
                 problems.append(f"pip without --require-hashes or --no-index: {shlex.join(argv)}")
-            files = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-r", "--requirement")]
-            extra = [a for a in args[1:] if not a.startswith("-") and a not in files]
+            files = [pip[i + 1] for i, a in enumerate(pip[:-1]) if a in ("-r", "--requirement")]
+            extra = [a for a in pip[1:] if not a.startswith("-") and a not in files]
             if extra or not files:
                 problems.append(f"pip installs {extra or 'nothing'} outside a lock: {shlex.join(argv)}")
             for name in files:
@@ -116,6 +121,9 @@ GOOD_FROM = "FROM python:3.14-slim@sha256:" + "0" * 64 + "\n"
     (GOOD_FROM + "RUN apt-get update \\\n && apt-get install -y --no-install-recommends git=1:2.*\n",
      "apt package git=1:2.* is not pinned"),
     (GOOD_FROM + "RUN apt-get install -y curl\n", "apt package curl is not pinned"),
+    (GOOD_FROM + "ADD https://get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz /tmp/\n", "ADD of a URL without"),
+    (GOOD_FROM + "RUN curl -fsSL -o /usr/local/bin/kustomize https://example.invalid/kustomize\n",
+     "download without a checksum check"),
 ])
 def test_an_unpinned_install_is_caught(dockerfile: str, problem: str) -> None:
     assert any(problem in p for p in dockerfile_problems(dockerfile)), dockerfile_problems(dockerfile)
