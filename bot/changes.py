@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.findings import Ref
-from bot.model import Resource
+from bot.resource import Resource
 
 _NOISE_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink")
 _NOISE_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)

@@ -8,7 +8,7 @@ anywhere, huge numbers, deep nesting, unicode and control characters, non-string
 keys, byte flips, truncation), and reviews the change from the original to the mutant. Any exception
 is a crash; the script prints the count and the first few, and exits 1 if there was one.
 
-With --readers, each mutant's documents are read by bot.load._read (yaml-rs where it may) and by
+With --readers, each mutant's documents are read by bot.reading.fast.read (yaml-rs where it may) and by
 libyaml alone instead, and any difference in value, root line or acceptance is reported.
 """
 
@@ -28,7 +28,6 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import load as bot_load  # noqa: E402
 from bot.analyze import analyze_audit, analyze_diff  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.load import SourceFile  # noqa: E402
@@ -163,14 +162,15 @@ def readers(cases: int, seed: int) -> int:
     """Compare the two YAML readers on mutants; returns the number of disagreements."""
     import pytest
 
-    from bot.load import _documents
+    from bot.reading import fast
+    from bot.reading.split import documents
 
     sys.path.insert(0, str(ROOT / "tests"))
     from test_fast_reading import agree
 
     rng = random.Random(seed)
     corpus = seeds()
-    bad = fast = 0
+    bad = fast_read = 0
     for n in range(cases):
         mutant = mutate(rng.choice(corpus), rng, structural=0.4)
         if mutant is None:
@@ -179,15 +179,15 @@ def readers(cases: int, seed: int) -> int:
             mutant.encode()
         except UnicodeEncodeError:
             continue  # not text the loader could be given (it decodes UTF-8 strictly)
-        for chunk, _ in _documents(mutant):
+        for chunk, _ in documents(mutant):
             try:
                 held = agree(chunk)
             except (AssertionError, pytest.fail.Exception) as exc:
                 held = True
                 bad += 1
                 print(f"case {n}: {chunk[:300]!r}\n  {str(exc)[:300]}")
-            fast += held and bot_load._fast is not None and not bot_load._risky(chunk.replace("\r\n", "\n"))
-    print(f"{cases} cases, {fast} documents read by yaml-rs, {bad} disagreements")
+            fast_read += held and fast.usable() and not fast.risky(chunk.replace("\r\n", "\n"))
+    print(f"{cases} cases, {fast_read} documents read by yaml-rs, {bad} disagreements")
     return bad
 
 
