@@ -12,7 +12,7 @@ from bot.changes import Change, Descriptions, describe, descriptions, diff
 from bot.config import Config
 from bot.findings import Finding, Severity, Skipped, Suppressed
 from bot.load import Loaded, ParseCache, SourceFile, load
-from bot.model import Mesh
+from bot.mesh import Mesh
 from bot.plan import Plan, build_plan
 from bot.rules import RULES
 from bot.rules.base import Context, Rule
@@ -149,7 +149,7 @@ def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], co
     # rather than report them as removed.
     broken = {p.file for p in head_loaded.problems}
     base_resources = [r for r in base_loaded.resources if r.file not in broken]
-    base_mesh, head_mesh = Mesh(base_resources, config), Mesh(head_loaded.resources, config)
+    base_mesh, head_mesh = Mesh(base_resources, config.mesh), Mesh(head_loaded.resources, config.mesh)
     changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values())))
     head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
     base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))
@@ -176,7 +176,7 @@ def analyze_audit(files: list[SourceFile], config: Config, label: str,
 
 def _analyze_audit(files: list[SourceFile], config: Config, label: str, skipped: list[Skipped] | None) -> Report:
     loaded = load(files, config)
-    mesh = Mesh(loaded.resources, config)
+    mesh = Mesh(loaded.resources, config.mesh)
     ctx = Context(mesh, None, (), config, tuple(loaded.problems))
     findings = [replace(f, introduced=False) for f in _head_findings(ctx, diff_mode=False)[0]]
     findings, suppressed = _suppress(findings, mesh)

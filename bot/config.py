@@ -5,11 +5,13 @@ Every key, with its default, is documented in README.md ("Configuration").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from bot.errors import BotError
 from bot.findings import Severity
+from bot.kinds import EXPORTED
 
 FILE_NAME = ".istio-pr-bot.yaml"
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -18,7 +20,7 @@ DEFAULT_GATEWAY_NAMESPACES = {
     "istio=ingressgateway": "istio-system",
     "istio=egressgateway": "istio-system",
 }
-EXPORT_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Service")
+EXPORT_KINDS = EXPORTED  # kinds whose default exportTo `export-to-defaults` sets
 
 
 @dataclass(frozen=True)
@@ -28,21 +30,35 @@ class RuleSettings:
 
 
 @dataclass(frozen=True)
-class Config:
-    paths: tuple[str, ...] = ("*.yaml", "*.yml")
-    exclude: tuple[str, ...] = ()
-    default_namespace: str = "default"
+class MeshSettings:
+    """How the cluster's Istio is set up: all the mesh index (`bot.mesh`) reads."""
+
     root_namespace: str = "istio-system"
     scope_gateway_to_namespace: bool = False
-    istio_version: tuple[int, int] = CURRENT_ISTIO
-    fail_on: str = "error"
-    mesh_mtls: str | None = None  # STRICT | PERMISSIVE | None: derive from the repo
     export_to_defaults: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {kind: ("*",) for kind in EXPORT_KINDS}
     )
     gateway_namespaces: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_GATEWAY_NAMESPACES))
+
+
+@dataclass(frozen=True)
+class Config(MeshSettings):
+    """Every setting; the mesh's part is a MeshSettings (`mesh`)."""
+
+    paths: tuple[str, ...] = ("*.yaml", "*.yml")
+    exclude: tuple[str, ...] = ()
+    default_namespace: str = "default"
+    istio_version: tuple[int, int] = CURRENT_ISTIO
+    fail_on: str = "error"
+    mesh_mtls: str | None = None  # STRICT | PERMISSIVE | None: derive from the repo
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
     comment: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def mesh(self) -> MeshSettings:
+        """The mesh settings alone, as a value of their own."""
+        return MeshSettings(self.root_namespace, self.scope_gateway_to_namespace, self.export_to_defaults,
+                            self.gateway_namespaces)
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id, RuleSettings())
@@ -158,7 +174,7 @@ def _choice(value: object, choices: tuple[str, ...], where: str) -> str:
 def _export_defaults(value: object, source: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
         raise BotError(f"{source}: export-to-defaults must map a kind to a list of namespaces")
-    out = {kind: ("*",) for kind in EXPORT_KINDS}
+    out: dict[str, tuple[str, ...]] = {kind: ("*",) for kind in EXPORT_KINDS}
     for kind, names in value.items():
         if kind not in EXPORT_KINDS:
             raise BotError(f"{source}: export-to-defaults: unknown kind {kind!r} (known: {', '.join(EXPORT_KINDS)})")

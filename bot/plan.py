@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import Mesh, Resource, as_dict, as_list, vs_destinations, vs_gateways
+from bot.mesh import Mesh
+from bot.resource import Resource
+from bot.values import as_dict, as_list
+from bot.views import vs_destinations, vs_gateways
 from bot.rules.base import Context
 from bot.rules.subset_add_order import added_subsets
 from bot.rules.subset_remove_order import removed_subsets

@@ -13,7 +13,8 @@ from bot.changes import Change
 from bot.config import Config
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity, Skipped, Suppressed
-from bot.model import Resource, as_dict
+from bot.resource import Resource
+from bot.values import as_dict
 from bot.plan import Plan, Stage, Step
 from bot.rules import BY_ID
 

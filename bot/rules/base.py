@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 from bot.changes import Change
 from bot.config import EXPORT_KINDS, Config
 from bot.findings import Finding, Ref, Severity
-from bot.load import ParseProblem
-from bot.model import Mesh, Resource
+from bot.findings import ParseProblem
+from bot.mesh import Mesh
+from bot.resource import Resource
 from bot.visibility import Visibility
 
 DOCS_BASE = "https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/"

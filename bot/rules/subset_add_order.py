@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bot.findings import Finding, Severity
-from bot.model import dr_host, dr_subsets, vs_destinations
+from bot.resource import Resource
 from bot.rules.base import BEST_PRACTICES, Context, finding
+from bot.views import dr_host, dr_subsets, vs_destinations
 
 ID = "subset-add-order"
 SEVERITY = Severity.WARNING
 SUMMARY = "A VirtualService starts routing to a subset that the same change adds"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = True
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "Istio distributes configuration to proxies eventually, one resource at a time. When a PR adds a subset "
     "to a DestinationRule and, in the same apply, a VirtualService starts routing to it, some proxies can "
@@ -23,9 +24,9 @@ WHY = (
 )
 
 
-def added_subsets(ctx: Context) -> dict[tuple[str, str], list]:
+def added_subsets(ctx: Context) -> dict[tuple[str, str], list[Resource]]:
     """(host, subset) -> DestinationRules that add it in this change."""
-    out: dict[tuple[str, str], list] = {}
+    out: dict[tuple[str, str], list[Resource]] = {}
     for change in ctx.changed("DestinationRule"):
         if change.head is None:
             continue

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bot.findings import Finding, Severity
-from bot.model import Resource, dr_host, dr_subsets, vs_destinations
+from bot.resource import Resource
 from bot.rules.base import BEST_PRACTICES, Context, finding, names
+from bot.views import dr_host, dr_subsets, vs_destinations
 
 ID = "subset-remove-order"
 SEVERITY = Severity.WARNING
 SUMMARY = "A subset is removed in the same change that removes the last routes to it"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = True
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "The reverse of subset-add-order: when a PR removes a subset and, in the same apply, removes the last "
     "routes to it, proxies can lose the subset while they still route to it and answer 503. Remove the "
