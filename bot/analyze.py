@@ -10,12 +10,14 @@ from typing import Iterator
 from bot import forked
 from bot.changes import Change, Descriptions, describe, descriptions, diff
 from bot.config import Config
+from bot.context import Context
 from bot.findings import Finding, Severity, Skipped, Suppressed
 from bot.load import Loaded, ParseCache, SourceFile, load
 from bot.mesh import Mesh
 from bot.plan import Plan, build_plan
 from bot.rules import RULES
-from bot.rules.base import Context, Rule
+from bot.rules.base import Rule
+from bot.subset_changes import SubsetChanges, subset_changes
 
 FAIL_RANK = {"error": 3, "warning": 2, "notice": 1, "never": 99}
 
@@ -151,8 +153,9 @@ def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], co
     base_resources = [r for r in base_loaded.resources if r.file not in broken]
     base_mesh, head_mesh = Mesh(base_resources, config.mesh), Mesh(head_loaded.resources, config.mesh)
     changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values())))
-    head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
-    base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))
+    subsets = subset_changes(changes)  # once, for the two ordering rules and the plan
+    head_ctx = Context(head_mesh, base_mesh, changes, subsets, config, tuple(head_loaded.problems))
+    base_ctx = Context(base_mesh, None, changes, subsets, config, tuple(base_loaded.problems))
     found, described = _head_findings(head_ctx, diff_mode=True)
     # A finding is introduced unless the base had it: ask the base only about those rules and resources.
     base_ctx = replace(base_ctx, focus=frozenset(f.resource.key for f in found))
@@ -177,7 +180,7 @@ def analyze_audit(files: list[SourceFile], config: Config, label: str,
 def _analyze_audit(files: list[SourceFile], config: Config, label: str, skipped: list[Skipped] | None) -> Report:
     loaded = load(files, config)
     mesh = Mesh(loaded.resources, config.mesh)
-    ctx = Context(mesh, None, (), config, tuple(loaded.problems))
+    ctx = Context(mesh, None, (), SubsetChanges(), config, tuple(loaded.problems))
     findings = [replace(f, introduced=False) for f in _head_findings(ctx, diff_mode=False)[0]]
     findings, suppressed = _suppress(findings, mesh)
     return Report(

@@ -13,13 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.context import Context
 from bot.mesh import Mesh
 from bot.resource import Resource
 from bot.values import as_dict, as_list
 from bot.views import vs_destinations, vs_gateways
-from bot.rules.base import Context
-from bot.rules.subset_add_order import added_subsets
-from bot.rules.subset_remove_order import removed_subsets
 
 Key = tuple[str, str, str]
 Node = tuple[Key, str]  # (resource key, phase: "" | "transition")
@@ -65,8 +63,8 @@ def build_plan(ctx: Context) -> Plan:
     edges: set[tuple[Node, Node]] = set()
     make_edges: set[tuple[Key, Key]] = set()  # DR must precede VS (subset added)
     break_edges: set[tuple[Key, Key]] = set()  # VS must precede DR (subset removed)
-    added = {k: [dr.key for dr in drs] for k, drs in added_subsets(ctx).items()}
-    removed = {k: [dr.key] for k, dr in removed_subsets(ctx).items()}
+    added = {k: [dr.key for dr in drs] for k, drs in ctx.subsets.added.items()}
+    removed = {k: [dr.key] for k, dr in ctx.subsets.removed.items()}
     created = {c.key for c in ctx.changes if c.change == "added"}
     deleted = {c.key for c in ctx.changes if c.change == "removed"}
     for change in ctx.changed("VirtualService"):

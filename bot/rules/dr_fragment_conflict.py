@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.resource import Resource
-from bot.rules.base import BEST_PRACTICES, Context, finding, losers
+from bot.rules.base import BEST_PRACTICES, finding, losers
 from bot.values import as_dict, as_list, as_str, canonical
 from bot.views import dr_host, dr_subsets
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.mesh import Mesh
 from bot.resource import Resource
-from bot.rules.base import BEST_PRACTICES, Context, finding
+from bot.rules.base import BEST_PRACTICES, finding
 from bot.values import as_dict
 from bot.views import dr_host, dr_subsets
 

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot import hosts as H
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.mesh import Mesh
 from bot.resource import Resource
-from bot.rules.base import NETWORK_ISSUES, Context, finding
+from bot.rules.base import NETWORK_ISSUES, finding
 from bot.values import as_dict, as_list, as_str, str_labels
 from bot.views import dr_host
 

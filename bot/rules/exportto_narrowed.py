@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot import hosts as H
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.mesh import Mesh
 from bot.resource import Resource
-from bot.rules.base import BEST_PRACTICES, Context, finding, visibility_changes
+from bot.rules.base import BEST_PRACTICES, finding
+from bot.rules.shared.exports import visibility_changes
 from bot.views import dr_host, dr_subsets, se_hosts, service_host, vs_destinations, vs_gateways
 from bot.visibility import Visibility
 

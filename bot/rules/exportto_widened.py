@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.rules.base import BEST_PRACTICES, Context, finding, visibility_changes
+from bot.rules.base import BEST_PRACTICES, finding
+from bot.rules.shared.exports import visibility_changes
 
 ID = "exportto-widened"
 SEVERITY = Severity.WARNING

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.resource import Resource
-from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
+from bot.rules.base import NETWORK_ISSUES, finding, losers
 from bot.rules.shared.gateway_pairs import http_family, server_pairs
 from bot.views import Server
 

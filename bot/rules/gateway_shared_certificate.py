@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
+from bot.rules.base import NETWORK_ISSUES, finding, losers
 from bot.rules.shared.gateway_pairs import server_pairs
 
 ID = "gateway-shared-certificate"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.resource import Resource
-from bot.rules.base import NETWORK_ISSUES, Context, finding
+from bot.rules.base import NETWORK_ISSUES, finding
 from bot.views import vs_destinations, vs_gateways
 
 ID = "ingress-bypasses-subsets"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Ref, Severity
-from bot.rules.base import Context
 
 ID = "parse-error"
 SEVERITY = Severity.ERROR

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.rules.base import Context, finding
+from bot.rules.base import finding
 from bot.views import vs_destinations, vs_gateways
 
 ID = "reference-missing"

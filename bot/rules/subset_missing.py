@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot import hosts as H
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.resource import Resource
-from bot.rules.base import BEST_PRACTICES, Context, finding, names
+from bot.rules.base import BEST_PRACTICES, finding, names
 from bot.views import dr_host, dr_subsets, vs_destinations
 from bot.visibility import OTHER
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.rules.base import BEST_PRACTICES, Context, finding
+from bot.rules.base import BEST_PRACTICES, finding
 from bot.values import as_dict, as_list, as_str
 from bot.views import dr_host
 

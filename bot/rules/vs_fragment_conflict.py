@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.resource import Resource
-from bot.rules.base import BEST_PRACTICES, Context, finding, losers
+from bot.rules.base import BEST_PRACTICES, finding, losers
 from bot.rules.shared.routes import is_catch_all, match_key
 from bot.values import as_dict, as_list
 from bot.views import vs_gateways, vs_hosts
