@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
 from bot import git, tree
-from bot.analyze import Report, analyze_audit, analyze_diff
+from bot.analyze import Review, review_audit, review_diff
 from bot.config import FILE_NAME, FAIL_ON, Config, load_config, parse_version
 from bot.errors import BotError
 from bot.findings import Severity
+from bot.report import Report
 
 SUPPORTED = ("pull_request", "pull_request_target", "push", "workflow_dispatch", "schedule", "workflow_run")
 COMMENT_MODES = ("update", "hide-and-new", "new", "off")
@@ -142,7 +143,8 @@ def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
+def main(env: Mapping[str, str] | None = None, out: TextIO | None = None, keep: list[object] | None = None) -> int:
+    """Run as a step; `keep` receives what the run built, to outlive this call (see `bot.cli.entry`)."""
     env = os.environ if env is None else env
     out = sys.stdout if out is None else out
     try:
@@ -151,7 +153,7 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
         out.write(f"::error::{_escape(f'istio-pr-bot: {exc}')}\n")
         return 2
     try:
-        return _run(runner)
+        return _run(runner, keep)
     except BotError as exc:
         runner.log(f"::error::{_escape(f'istio-pr-bot: {exc}')}")
         return 2
@@ -261,7 +263,7 @@ def _ensure_commits(runner: Runner, gh: Any, base: str, head: str) -> str:
     return merge_base
 
 
-def _run(runner: Runner) -> int:
+def _run(runner: Runner, keep: list[object] | None) -> int:
     if runner.event not in SUPPORTED:
         runner.notice(f"istio-pr-bot does nothing on '{runner.event}' events (it runs on {', '.join(SUPPORTED)})")
         return 0
@@ -272,6 +274,7 @@ def _run(runner: Runner) -> int:
     config = _config(runner)
     gh = _github(runner)
     number = None
+    review: Review | None = None
     if mode == "diff":
         base, head, number = _refs(runner)
         if not base or base == ZERO:
@@ -280,12 +283,16 @@ def _run(runner: Runner) -> int:
         else:
             merge_base = _ensure_commits(runner, gh, base, head)
             (base_files, head_files), skipped = tree.from_git(runner.workspace, [merge_base, head], config)
-            report = analyze_diff(base_files, head_files, config, merge_base, head, skipped)
+            review = review_diff(base_files, head_files, config, merge_base, head, skipped)
     if mode == "audit":
         head = runner.inputs.head or runner.env.get("GITHUB_SHA", "") or "HEAD"
         commit = git.resolve(runner.workspace, head)
         (files,), skipped = tree.from_git(runner.workspace, [commit], config)
-        report = analyze_audit(files, config, commit, skipped)
+        review = review_audit(files, config, commit, skipped)
+    assert review is not None
+    if keep is not None:
+        keep.append(review)
+    report = review.report
     fail_on = runner.inputs.fail_on or config.fail_on
     _publish_report(runner, report, gh, number, fail_on, config)
     return 1 if report.failing(fail_on) else 0

@@ -7,7 +7,6 @@ and a large batch is parsed on two cores.
 
 from __future__ import annotations
 
-import gc
 import marshal
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -15,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from bot import forked
+from bot import speed
 from bot.collect import Collector
 from bot.config import Config
 from bot.findings import ParseProblem, Skipped
@@ -63,16 +62,6 @@ def load(files: Iterable[SourceFile], config: Config, in_scope: set[str] | None 
     """
     cache = {} if cache is None else cache
     files = list(files)
-    paused = gc.isenabled()
-    gc.disable()  # millions of short-lived containers: the cyclic collector would rescan them over and over
-    try:
-        return _load(files, config, in_scope, cache)
-    finally:
-        if paused:
-            gc.enable()
-
-
-def _load(files: list[SourceFile], config: Config, in_scope: set[str] | None, cache: ParseCache) -> Loaded:
     todo = {}
     for f in files:
         key = (f.path, f.blob, in_scope is not None and f.path in in_scope)
@@ -116,8 +105,8 @@ def _parse_many(todo: Todo, config: Config) -> list[tuple[CacheKey, Parsed]]:
         answer = marshal.loads(data)  # noqa: S302 - the answer of our own child process
         return [(key, _unflat(flat)) for (key, _), flat in zip(theirs, answer, strict=True)]
 
-    first, second = forked.both(lambda: _parse_chunk(theirs, config), lambda: _parse_chunk(mine, config),
-                                lambda parsed: marshal.dumps([_flat(p) for _, p in parsed]), decode)
+    first, second = speed.both(lambda: _parse_chunk(theirs, config), lambda: _parse_chunk(mine, config),
+                               lambda parsed: marshal.dumps([_flat(p) for _, p in parsed]), decode)
     return first + second
 
 
