@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, TextIO
 
 from bot import git, tree
-from bot.analyze import Review, review_audit, review_diff
-from bot.config import FILE_NAME, FAIL_ON, Config, load_config, parse_version
+from bot.analyze import Review, load_config, review_audit, review_diff
+from bot.config import FILE_NAME, FAIL_ON, Config, parse_version
 from bot.errors import BotError
 from bot.findings import Severity
 from bot.report import Report

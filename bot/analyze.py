@@ -14,7 +14,7 @@ from functools import partial
 
 from bot import checks, speed
 from bot.changes import Change, Descriptions, describe, descriptions, diff
-from bot.config import Config
+from bot.config import FILE_NAME, Config, parse_config
 from bot.context import Context
 from bot.findings import Finding, ParseProblem, Skipped, Suppressed
 from bot.load import Loaded, ParseCache, SourceFile, load
@@ -22,10 +22,16 @@ from bot.mesh import Mesh
 from bot.plan import Plan
 from bot.planning import build_plan
 from bot.report import ChangedResource, Report
+from bot.rules import RULE_IDS
 from bot.rules.base import Rule
 from bot.subset_changes import SubsetChanges, subset_changes
 
 PARALLEL_RESOURCES = 2_000  # below this, a second process costs more than it saves
+
+
+def load_config(text: str | None, source: str = FILE_NAME) -> Config:
+    """A config file's text, validated against the rules this pipeline runs."""
+    return parse_config(text, RULE_IDS, source)
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[o
 
 
 def _config(args: argparse.Namespace, root: str | None) -> Config:
-    from bot.config import FILE_NAME, load_config, parse_version
+    from bot.analyze import load_config
+    from bot.config import FILE_NAME, parse_version
     from bot.errors import BotError
 
     source = args.config or (os.path.join(root, FILE_NAME) if root else None)

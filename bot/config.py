@@ -1,6 +1,7 @@
 """`.istio-pr-bot.yaml`: read once, validated up front, frozen.
 
-Every key, with its default, is documented in README.md ("Configuration").
+Every key, with its default, is documented in README.md ("Configuration"). The rule ids a config
+may name are passed in (`parse_config`), so settings depend on no rule.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def parse_version(value: object, where: str = "istio-version") -> tuple[int, int
     return (int(parts[0]), int(parts[1]))
 
 
-def load_config(text: str | None, source: str = FILE_NAME) -> Config:
-    """Parse and validate a config file's text (None: defaults)."""
+def parse_config(text: str | None, rule_ids: tuple[str, ...], source: str = FILE_NAME) -> Config:
+    """Parse and validate a config file's text (None: defaults); `rule_ids` are the rules it may name."""
     if text is None or not text.strip():
         return Config()
     from ruamel.yaml import YAML
@@ -94,16 +95,14 @@ def load_config(text: str | None, source: str = FILE_NAME) -> Config:
         return Config()
     if not isinstance(data, dict):
         raise BotError(f"{source}: expected a mapping of settings at the top level")
-    return _validate(data, source)
+    return _validate(data, rule_ids, source)
 
 
 def _first_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:200]
 
 
-def _validate(data: dict[str, Any], source: str) -> Config:
-    from bot.rules import RULE_IDS
-
+def _validate(data: dict[str, Any], rule_ids: tuple[str, ...], source: str) -> Config:
     unknown = sorted(str(k) for k in data if k not in KEYS)
     if unknown:
         raise BotError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
@@ -130,7 +129,7 @@ def _validate(data: dict[str, Any], source: str) -> Config:
     if "gateway-namespaces" in data:
         kwargs["gateway_namespaces"] = _gateway_namespaces(data["gateway-namespaces"], source)
     if "rules" in data:
-        kwargs["rules"] = _rules(data["rules"], RULE_IDS, source)
+        kwargs["rules"] = _rules(data["rules"], rule_ids, source)
     if "comment" in data:
         kwargs["comment"] = _comment(data["comment"], source)
     return Config(**kwargs)
