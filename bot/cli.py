@@ -182,22 +182,37 @@ def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot.analyze import review_audit
     from bot.errors import BotError
 
-    only = tuple(p.strip("/") for p in args.paths)
     try:
         root = git.toplevel(args.repo)
     except BotError:
         if args.ref:
             raise
         config = _config(args, args.repo)
+        only = _scope(args.paths, args.repo, args.repo)
         files, skipped = tree.from_dir(args.repo, config, only)
         return review_audit(files, config, args.repo, skipped), config
     config = _config(args, root)
-    if only:
-        prefix = os.path.relpath(os.path.abspath(args.repo), root)
-        only = tuple(os.path.normpath(os.path.join(prefix, p)).replace(os.sep, "/") for p in only)
+    only = _scope(args.paths, root, args.repo)
     commit = git.resolve(root, args.ref or "HEAD")
     (files,), skipped = tree.from_git(root, [commit], config, only)
     return review_audit(files, config, commit, skipped), config
+
+
+def _scope(paths: list[str], root: str, anchor: str) -> tuple[str, ...]:
+    """The audit's PATH arguments as paths from the tree's root: a relative one is taken from `anchor`
+    (--repo), an absolute one as it is; a path outside the tree is an error."""
+    from bot.errors import BotError
+
+    out: list[str] = []
+    for path in paths:
+        full = os.path.abspath(os.path.join(anchor, path))
+        rel = os.path.relpath(full, os.path.abspath(root))
+        if rel == ".." or rel.startswith(".." + os.sep):  # perhaps through a symbolic link: compare real paths
+            rel = os.path.relpath(os.path.realpath(full), os.path.realpath(root))
+        if rel == ".." or rel.startswith(".." + os.sep):
+            raise BotError(f"{path} is outside {root}, the tree being audited: give paths inside it")
+        out.append(rel.replace(os.sep, "/"))
+    return () if "." in out else tuple(out)  # the root itself: the whole tree
 
 
 def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
