@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: demo test bench conformance lock clean
+.PHONY: demo test lint bench conformance lock clean
 
 $(STAMP): requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,15 @@ $(STAMP): requirements/test.txt pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/istio-pr-bot diff --base-dir examples/base --head-dir examples/head || test $$? -eq 1
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# Static checks, all configured in pyproject.toml: ruff (style, bugs, security), mypy --strict, and the
+# import-linter contracts that keep the layers of README "Layout".
+lint: $(STAMP)
+	$(BIN)/ruff check --quiet
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

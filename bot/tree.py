@@ -96,5 +96,5 @@ def from_dir(root: str, config: Config, only: tuple[str, ...] = ()) -> tuple[lis
             except OSError as exc:
                 skipped.append(Skipped(rel, f"unreadable ({exc.strerror})"))
                 continue
-            files.append(SourceFile(rel, data, hashlib.sha1(data).hexdigest()))
+            files.append(SourceFile(rel, data, hashlib.sha1(data, usedforsecurity=False).hexdigest()))
     return files, skipped

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 from bot.analyze import analyze_audit, analyze_diff  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.load import SourceFile  # noqa: E402
-from bot.render import annotations, json_report, markdown, sarif, text  # noqa: E402
+from bot.render import annotations as workflow_commands  # noqa: E402
+from bot.render import json_report, markdown, sarif, text  # noqa: E402
 
 VALUES: list[Any] = [
     5, 0, -1, 2**70, 1.5, float("inf"), None, True, False, "", "x" * 300, "\x00\x07\x1b[31m", "ü🙂\u202e",
@@ -86,7 +87,8 @@ def mutate_structure(source: str, rng: random.Random) -> str:
         path = rng.choice(_paths(docs[i]))
         value = rng.choice(VALUES)
         if rng.random() < 0.05:
-            value = nested = []
+            nested: list[Any] = []
+            value = nested
             for _ in range(rng.randint(50, 400)):
                 nested.append([])
                 nested = nested[0]
@@ -106,7 +108,8 @@ def mutate_text(source: str, rng: random.Random) -> str:
         elif op < 0.5:
             del data[pos:pos + rng.randint(1, 20)]
         elif op < 0.7:
-            data[pos:pos] = rng.choice([b"\t", b": ", b"- ", b"&a ", b"*a", b"---\n", b"{{ .Values.x }}", b"\xff", b"\n  "])
+            data[pos:pos] = rng.choice([b"\t", b": ", b"- ", b"&a ", b"*a", b"---\n", b"{{ .Values.x }}", b"\xff",
+                                        b"\n  "])
         else:
             lines = data.split(b"\n")
             j = rng.randrange(len(lines))
@@ -126,7 +129,7 @@ def mutate(original: str, rng: random.Random, structural: float) -> str | None:
 
 def source(path: str, content: str) -> SourceFile:
     data = content.encode("utf-8", "surrogateescape")
-    return SourceFile(path, data, hashlib.sha1(data).hexdigest())
+    return SourceFile(path, data, hashlib.sha1(data, usedforsecurity=False).hexdigest())
 
 
 def run_case(original: str, mutant: str) -> None:
@@ -137,7 +140,7 @@ def run_case(original: str, mutant: str) -> None:
         markdown.render(r, link_base="https://github.com/o/r/blob/abc")
         json_report.render(r)
         sarif.render(r)
-        annotations.render(r)
+        workflow_commands.render(r)
 
 
 def fuzz(cases: int, seed: int, report_every: int = 0) -> list[str]:
