@@ -21,7 +21,6 @@ DEFAULT_GATEWAY_NAMESPACES = {
     "istio=ingressgateway": "istio-system",
     "istio=egressgateway": "istio-system",
 }
-EXPORT_KINDS = EXPORTED  # kinds whose default exportTo `export-to-defaults` sets
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class MeshSettings:
     root_namespace: str = "istio-system"
     scope_gateway_to_namespace: bool = False
     export_to_defaults: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: {kind: ("*",) for kind in EXPORT_KINDS}
+        default_factory=lambda: {kind: ("*",) for kind in EXPORTED}
     )
     gateway_namespaces: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_GATEWAY_NAMESPACES))
 
@@ -173,10 +172,10 @@ def _choice(value: object, choices: tuple[str, ...], where: str) -> str:
 def _export_defaults(value: object, source: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
         raise BotError(f"{source}: export-to-defaults must map a kind to a list of namespaces")
-    out: dict[str, tuple[str, ...]] = {kind: ("*",) for kind in EXPORT_KINDS}
+    out: dict[str, tuple[str, ...]] = {kind: ("*",) for kind in EXPORTED}
     for kind, names in value.items():
-        if kind not in EXPORT_KINDS:
-            raise BotError(f"{source}: export-to-defaults: unknown kind {kind!r} (known: {', '.join(EXPORT_KINDS)})")
+        if kind not in EXPORTED:
+            raise BotError(f"{source}: export-to-defaults: unknown kind {kind!r} (known: {', '.join(EXPORTED)})")
         out[kind] = _str_list(names, f"{source}: export-to-defaults.{kind}")
     return out
 

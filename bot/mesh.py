@@ -13,7 +13,7 @@ from functools import cached_property
 from bot import hosts as H
 from bot.config import MeshSettings
 from bot.dr_lookup import DestinationRuleLookup, Groups
-from bot.kinds import NAMES
+from bot.kinds import EXPORTED, NAMES
 from bot.resource import Key, Resource
 from bot.views import Destination, GatewayRef, gateway_selector, se_hosts, service_host, vs_destinations, vs_gateways
 from bot.visibility import EVERYONE, OTHER, Visibility, export_to, split_annotation
@@ -66,15 +66,15 @@ class Mesh:
         return cached[1]
 
     def _export(self, res: Resource) -> Visibility:
+        if res.kind not in EXPORTED:
+            return EVERYONE
         default = export_to(list(self.settings.export_to_defaults.get(res.kind, ("*",))), res.namespace)
-        if res.kind == "Service":
+        if res.kind == "Service":  # the annotation, comma-separated
             value = res.annotations.get(EXPORT_ANNOTATION)
             if value is None:
                 return default
             return export_to(split_annotation(value), res.namespace, default)
-        if res.kind in ("VirtualService", "DestinationRule", "ServiceEntry"):
-            return export_to(res.spec.get("exportTo"), res.namespace, default)
-        return EVERYONE
+        return export_to(res.spec.get("exportTo"), res.namespace, default)
 
     def audience(self, vis: Visibility) -> list[str]:
         """Namespaces to check on behalf of a visibility: the known ones it reaches, and OTHER."""

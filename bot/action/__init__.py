@@ -17,11 +17,12 @@ from bot.action.client import GitHubClient, connect
 from bot.action.commits import ensure_commits
 from bot.action.event import commit_id
 from bot.action.publish import publish
-from bot.action.runner import Runner, escape
+from bot.action.runner import Runner
 from bot.action.sticky import Target
 from bot.analyze import Review, load_config, review_audit, review_diff
 from bot.config import FILE_NAME, Config, parse_version
 from bot.errors import BotError
+from bot.render.annotations import escape_data as escape
 
 SUPPORTED = ("pull_request", "pull_request_target", "push", "workflow_dispatch", "schedule", "workflow_run")
 ZERO = "0" * 40  # a push that created the branch has no `before`

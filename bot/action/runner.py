@@ -10,11 +10,7 @@ from typing import TextIO
 
 from bot.action.event import Event, commit_id
 from bot.action.inputs import Inputs
-
-
-def escape(text: str) -> str:
-    """Text for a workflow command (`::error::...`), escaped as @actions/core does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+from bot.render.annotations import escape_data as escape
 
 
 @dataclass
