@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 UV := .cache/uv/bin/uv
 
-.PHONY: demo test bench conformance lock newest clean
+.PHONY: demo test lint bench conformance lock newest clean
 
 $(STAMP): requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,15 @@ $(STAMP): requirements/test.txt pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/istio-pr-bot diff --base-dir examples/base --head-dir examples/head || test $$? -eq 1
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# Static checks, all configured in pyproject.toml: ruff (style, bugs, security), mypy --strict, and the
+# import-linter contracts that keep the layers of README "Layout".
+lint: $(STAMP)
+	$(BIN)/ruff check --quiet
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
