@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import inputs, kustomize_edit
-from bot.targets import HelmParameter, Source, Tool
+from bot.targets import RENDER_TIMEOUT_SECONDS, HelmParameter, Source, Tool
 
-TIMEOUT_SECONDS = 90.0  # Argo CD's default exec timeout (docs/operator-manual/high_availability.md)
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 ERROR_LINES = 5
 CLOSED_PROXY = "http://127.0.0.1:9"  # nothing listens on the discard port: every HTTP(S) fetch fails
@@ -116,7 +115,7 @@ def _probe(tool: Tool, search_path: str | None, name: str, prefix: tuple[str, ..
 
 
 def render(source: Source, files: Mapping[str, bytes], renderers: Renderers, namespace: str | None = None,
-           timeout: float = TIMEOUT_SECONDS, allow_remote: bool = False) -> Rendered:
+           timeout: float = RENDER_TIMEOUT_SECONDS, allow_remote: bool = False) -> Rendered:
     """Render one kustomize or helm source from `files` (repository path -> content).
 
     `files` must hold everything the source reads (`bot.inputs` says what); `namespace` is Helm's

@@ -13,6 +13,8 @@ from typing import Any
 from bot.errors import BotError
 from bot.findings import Severity
 from bot.kinds import EXPORTED
+from bot.targets import Options, RenderSettings
+from bot.targets_config import TargetSpec, parse_discovery, parse_render, parse_targets
 
 FILE_NAME = ".istio-pr-bot.yaml"
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -53,6 +55,9 @@ class Config(MeshSettings):
     mesh_mtls: str | None = None  # STRICT | PERMISSIVE | None: derive from the repo
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
     comment: Mapping[str, Any] = field(default_factory=dict)
+    targets: tuple[TargetSpec, ...] | None = None  # None: discover them
+    discovery: Options = field(default_factory=Options)
+    render: RenderSettings = field(default_factory=RenderSettings)
 
     @property
     def mesh(self) -> MeshSettings:
@@ -67,7 +72,7 @@ class Config(MeshSettings):
 KEYS = {
     "paths", "exclude", "default-namespace", "root-namespace", "scope-gateway-to-namespace",
     "istio-version", "fail-on", "mesh-mtls", "export-to-defaults", "gateway-namespaces", "rules",
-    "comment",
+    "comment", "targets", "discovery", "render",
 }
 
 
@@ -131,6 +136,12 @@ def _validate(data: dict[str, Any], rule_ids: tuple[str, ...], source: str) -> C
         kwargs["rules"] = _rules(data["rules"], rule_ids, source)
     if "comment" in data:
         kwargs["comment"] = _comment(data["comment"], source)
+    if data.get("targets") is not None:
+        kwargs["targets"] = parse_targets(data["targets"], source)
+    if "discovery" in data:
+        kwargs["discovery"] = parse_discovery(data["discovery"], source)
+    if "render" in data:
+        kwargs["render"] = parse_render(data["render"], source)
     return Config(**kwargs)
 
 

@@ -37,27 +37,25 @@ from bot.inputs import (
     parse_kustomization,
     unique,
 )
-from bot.targets import Cluster, HelmParameter, KustomizeEdits, Source, SourceKind, Target, Tool
+from bot.targets import (
+    Cluster,
+    HelmParameter,
+    KustomizeEdits,
+    Options,
+    Source,
+    SourceKind,
+    Target,
+    Tool,
+)
 
 if TYPE_CHECKING:
     from bot.targets_config import TargetSpec
 
-FIXTURE_FOLDERS = ("test", "tests", "testdata", "fixtures")
-ALTERNATIVE_FOLDERS = ("examples", "example", "samples", "sample", "docs", "doc", "tutorials", "tutorial")
 # the folder names that name a cluster or environment: the next segment is its name
 CLUSTER_FOLDERS = ("clusters", "cluster", "envs", "environments", "overlays")
 IN_CLUSTER = "https://kubernetes.default.svc"  # Argo CD's name for it: in-cluster
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 _VALUES_ENV = re.compile(r"^values[-_.](?P<env>[A-Za-z0-9][\w.-]*)\.ya?ml$")
-
-
-@dataclass(frozen=True)
-class Options:
-    """How discovery treats what no controller object describes; config can change each."""
-
-    repo_urls: tuple[str, ...] = ()  # URLs of this repository; empty: any source whose path exists here
-    fixture_folders: tuple[str, ...] = FIXTURE_FOLDERS
-    alternative_folders: tuple[str, ...] = ALTERNATIVE_FOLDERS
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ class Ref:
     name: str
     file: str
     line: int
+    target: str = ""  # the deploy target it is rendered or read in ("" when the repository is one plain tree)
+    cluster: str = ""  # that target's cluster
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -83,6 +85,16 @@ class ParseProblem:
     file: str
     line: int
     reason: str
+
+
+@dataclass(frozen=True)
+class RenderProblem:
+    """A deploy target that did not render: the file that defines it and the renderer's first lines."""
+
+    target: str
+    cluster: str
+    file: str
+    message: str
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,19 @@ class SourceFile:
     path: str
     data: bytes
     blob: str  # identity of the content (git blob id or a hash)
+    target: str = ""  # the plain deploy target it is read in ("" when the repository is one plain tree)
+    cluster: str = ""
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """One document of helm or kustomize output, traced to the repository file (and line) it comes from."""
+
+    text: str
+    file: str
+    line: int
+    target: str
+    cluster: str
 
 
 @dataclass
@@ -49,7 +62,7 @@ class Parsed:
     problem: ParseProblem | None
 
 
-CacheKey = tuple[str, str, bool]  # (path, blob, read whole)
+CacheKey = tuple[str, str, bool, str, str]  # (path, blob, read whole, target, cluster)
 ParseCache = dict[CacheKey, Parsed]
 
 
@@ -64,13 +77,13 @@ def load(files: Iterable[SourceFile], config: Config, in_scope: set[str] | None 
     files = list(files)
     todo = {}
     for f in files:
-        key = (f.path, f.blob, in_scope is not None and f.path in in_scope)
+        key = (f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster)
         if key not in cache:
             todo[key] = f
     cache.update(_parse_many(list(todo.items()), config))
     out = Loaded()
     for f in files:
-        parsed = cache[(f.path, f.blob, in_scope is not None and f.path in in_scope)]
+        parsed = cache[(f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster)]
         out.resources += parsed.resources
         out.skipped += parsed.skipped
         if parsed.problem:
@@ -127,10 +140,11 @@ def _unflat(flat: tuple[Any, ...]) -> Parsed:
 
 
 def _parse_chunk(todo: Todo, config: Config) -> list[tuple[CacheKey, Parsed]]:
-    return [(key, parse_file(f.path, f.data, config, key[2])) for key, f in todo]
+    return [(key, parse_file(f.path, f.data, config, key[2], f.target, f.cluster)) for key, f in todo]
 
 
-def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> Parsed:
+def parse_file(path: str, data: bytes, config: Config, full: bool = True, target: str = "",
+               cluster: str = "") -> Parsed:
     """Parse one file. `full=False` lets the text pre-filter skip documents of other kinds."""
     if split.binary(data):
         return Parsed([], [Skipped(path, "binary file, not YAML")], None)
@@ -142,7 +156,7 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> Par
         return Parsed([], [], None)  # nothing of our kinds in the whole file
     if split.TEMPLATE.search(text):
         return Parsed([], [Skipped(path, TEMPLATE_SKIP)], None)
-    collector = Collector(path, config.default_namespace)
+    collector = Collector(path, config.default_namespace, target, cluster)
     documents = split.documents(text, None if full else split.RELEVANT)
     # When every document is read, one look at the whole file answers for all of them (the
     # patterns never match across a `---` line, so the file is risky if any document is).
@@ -161,3 +175,27 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> Par
         if root_line is not None:
             collector.add(body, start_line + root_line, chunk, start_line)
     return Parsed(collector.resources, collector.skipped, None)
+
+
+def load_rendered(documents: Iterable[RenderedDocument], config: Config) -> Loaded:
+    """Resources of rendered output. Each document is read on its own (templates are already
+    expanded, so `{{` is text), documents that cannot hold our kinds are not parsed, and every
+    resource is placed at its document's line in the file it comes from."""
+    out = Loaded()
+    for doc in documents:
+        if not split.RELEVANT.search(doc.text):
+            continue
+        collector = Collector(doc.file, config.default_namespace, doc.target, doc.cluster, rendered=True)
+        try:
+            _, body = fast.read(doc.text)
+        except yaml.YAMLError as exc:
+            reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            out.problems.append(ParseProblem(doc.file, doc.line, f"rendered output is not valid YAML: {reason}"))
+            continue
+        except (RecursionError, TooDeep):
+            out.problems.append(ParseProblem(doc.file, doc.line, f"nesting too deep (over {MAX_NESTING} levels)"))
+            continue
+        collector.add(body, doc.line, doc.text, doc.line)
+        out.resources += collector.resources
+        out.skipped += collector.skipped
+    return out

@@ -21,6 +21,7 @@ class Stage:
     steps: tuple[Step, ...]
     wait: str | None
     notes: tuple[str, ...] = ()
+    cluster: str = ""  # the cluster the stage is applied to ("" when the repository is one plain tree)
 
     @property
     def apply(self) -> tuple[Step, ...]:

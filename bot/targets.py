@@ -20,6 +20,29 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+FIXTURE_FOLDERS = ("test", "tests", "testdata", "fixtures")
+ALTERNATIVE_FOLDERS = ("examples", "example", "samples", "sample", "docs", "doc", "tutorials", "tutorial")
+RENDER_TIMEOUT_SECONDS = 90.0  # Argo CD's default exec timeout (docs/operator-manual/high_availability.md)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How discovery treats what no controller object describes (config `discovery:`)."""
+
+    repo_urls: tuple[str, ...] = ()  # URLs of this repository; empty: any source whose path exists here
+    fixture_folders: tuple[str, ...] = FIXTURE_FOLDERS
+    alternative_folders: tuple[str, ...] = ALTERNATIVE_FOLDERS
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How helm and kustomize run (config `render:`), taken from the base revision's config only: a pull
+    request cannot switch the network on for its own render."""
+
+    timeout: float = RENDER_TIMEOUT_SECONDS  # seconds per render
+    allow_remote: bool = False  # kustomize may fetch remote bases (network and git)
+
+
 class SourceKind(Enum):
     """Where a target was defined."""
 

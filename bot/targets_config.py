@@ -1,5 +1,5 @@
-"""The `targets:` and `discovery:` sections of `.istio-pr-bot.yaml`, validated into values. Pure:
-parsed YAML in, values out; a mistake raises BotError naming the key.
+"""The `targets:`, `discovery:` and `render:` sections of `.istio-pr-bot.yaml`, validated into values.
+Pure: parsed YAML in, values out; a mistake raises BotError naming the key.
 
     targets:                              # replaces discovery
       - name: shop-prod                   # unique
@@ -15,6 +15,9 @@ parsed YAML in, values out; a mistake raises BotError naming the key.
                                                           # Applications and GitRepositories
       fixtures: [test, tests, testdata, fixtures]         # folders left out
       alternatives: [examples, samples, docs, tutorials]  # folders of alternatives, not one deployment
+    render:                               # read from the base revision's config only
+      timeout: 90                         # seconds per helm or kustomize run
+      allow-remote: false                 # let kustomize fetch remote bases (network and git)
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from typing import Any
 
 import yaml
 
-from bot.discover import Options
 from bot.errors import BotError
-from bot.targets import Tool
+from bot.targets import Options, RenderSettings, Tool
 
 TARGET_KEYS = ("name", "cluster", "source", "namespace", "values", "release")
 DISCOVERY_KEYS = ("repo-urls", "fixtures", "alternatives")
+RENDER_KEYS = ("timeout", "allow-remote")
+MAX_TIMEOUT = 600.0
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a DNS-1123 label
 
 
@@ -131,7 +135,7 @@ def _values(value: Any, tool: Tool, where: str) -> tuple[tuple[str, ...], tuple[
 
 
 def parse_discovery(value: Any, source: str) -> Options:
-    """The `discovery:` mapping, over the defaults of `bot.discover.Options`."""
+    """The `discovery:` mapping, over the defaults of `bot.targets.Options`."""
     if value is None:
         return Options()
     if not isinstance(value, dict):
@@ -151,3 +155,22 @@ def parse_discovery(value: Any, source: str) -> Options:
                 raise BotError(f"{source}: discovery.{key} must be a list of {what}")
             kwargs[field] = tuple(i.strip("/") if key != "repo-urls" else i for i in items)
     return Options(**kwargs)
+
+
+def parse_render(value: Any, source: str) -> RenderSettings:
+    """The `render:` mapping, over the defaults of `bot.targets.RenderSettings`."""
+    if value is None:
+        return RenderSettings()
+    if not isinstance(value, dict):
+        raise BotError(f"{source}: render must be a mapping with {', '.join(RENDER_KEYS)}")
+    unknown = sorted(str(k) for k in value if k not in RENDER_KEYS)
+    if unknown:
+        raise BotError(f"{source}: render: unknown key {unknown[0]!r} (known: {', '.join(RENDER_KEYS)})")
+    timeout = value.get("timeout", RenderSettings().timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+        raise BotError(f"{source}: render.timeout must be seconds, more than 0 and at most {MAX_TIMEOUT:g}, "
+                       f"got {timeout!r}")
+    allow_remote = value.get("allow-remote", False)
+    if not isinstance(allow_remote, bool):
+        raise BotError(f"{source}: render.allow-remote must be true or false")
+    return RenderSettings(float(timeout), allow_remote)
