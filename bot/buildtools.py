@@ -25,6 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 from bot import inputs, kustomize_edit
 from bot.targets import RENDER_TIMEOUT_SECONDS, HelmParameter, Source, Tool
@@ -270,10 +271,10 @@ def _run(argv: list[str], home: Path, repo: Path, timeout: float, allow_network:
     chunks: dict[int, list[bytes]] = {1: [], 2: []}
     size = 0
     stop: str | None = None
-    assert proc.stdout is not None and proc.stderr is not None
+    out_pipe, err_pipe = cast(IO[bytes], proc.stdout), cast(IO[bytes], proc.stderr)  # both piped above
     with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ, 1)
-        selector.register(proc.stderr, selectors.EVENT_READ, 2)
+        selector.register(out_pipe, selectors.EVENT_READ, 1)
+        selector.register(err_pipe, selectors.EVENT_READ, 2)
         while selector.get_map() and stop is None:
             left = started + timeout - time.monotonic()
             if left <= 0:
@@ -291,8 +292,8 @@ def _run(argv: list[str], home: Path, repo: Path, timeout: float, allow_network:
     if stop is not None:
         os.killpg(proc.pid, signal.SIGKILL)
     code = proc.wait()
-    proc.stdout.close()
-    proc.stderr.close()
+    out_pipe.close()
+    err_pipe.close()
     seconds = time.monotonic() - started
     if stop is not None:
         return _Result("", stop, seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot import __version__, speed
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.analyze import Review
     from bot.config import Config
     from bot.report import Report
+    from bot.targets_render import Tools
 
 FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="istio-pr-bot",
         description="Review Istio manifest changes for rollout risks and print a staged apply plan.")
     parser.add_argument("--version", action="version", version=f"istio-pr-bot {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{diff,audit,action}")
+    sub = parser.add_subparsers(dest="command", metavar="{diff,audit,targets,action}")
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--format", choices=FORMATS, default="text")
@@ -47,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--repo", metavar="DIR", default=".", help="git repository (default: current directory)")
     a.add_argument("--ref", metavar="REV", help="revision to audit (default: HEAD; a non-git folder is read as is)")
     a.add_argument("paths", nargs="*", metavar="PATH", help="limit the audit to these files or folders")
+
+    t = sub.add_parser("targets", help="list the deploy targets discovery finds (or the config names), "
+                                        "their sources, inputs and clusters")
+    t.add_argument("--repo", metavar="DIR", default=".", help="git repository (default: current directory)")
+    t.add_argument("--ref", metavar="REV", help="revision (default: HEAD; a non-git folder is read as is)")
+    t.add_argument("--format", choices=("text", "json"), default="text")
+    t.add_argument("--config", metavar="FILE", help="config file (default: .istio-pr-bot.yaml at the root)")
+    t.add_argument("--debug", action="store_true", help="show a traceback on failure")
 
     sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
     return parser
@@ -77,7 +86,7 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_usage(sys.stderr)
-        print("istio-pr-bot: error: choose a command: diff or audit", file=sys.stderr)
+        print("istio-pr-bot: error: choose a command: diff, audit or targets", file=sys.stderr)
         return 2
     if args.command == "action":
         from bot.action import main as action_main
@@ -105,6 +114,9 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[object] | None = None) -> int:
     from bot.errors import BotError
 
+    if args.command == "targets":
+        sys.stdout.write(_targets(args))
+        return 0
     if args.command == "diff":
         dirs = args.base_dir is not None or args.head_dir is not None
         revs = args.base is not None or args.head is not None
@@ -131,71 +143,134 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[o
     return 1 if report.failing(fail_on) else 0
 
 
-def _config(args: argparse.Namespace, root: str | None) -> Config:
+def _config(args: argparse.Namespace, root: str | None, text_at: tuple[str, str] | None = None) -> Config:
+    """The config: --config FILE, else the file at the root of the tree (`text_at`: (repository,
+    commit) of a bare clone, read from git objects)."""
     from bot.analyze import load_config
     from bot.config import FILE_NAME, parse_version
-    from bot.errors import BotError
 
-    source = args.config or (os.path.join(root, FILE_NAME) if root else None)
-    text = None
-    if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise BotError(f"cannot read config {args.config}: {exc.strerror}") from None
-    elif source and os.path.isfile(source):
-        with open(source, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+    text = _config_text(args, root, text_at)
     config = load_config(text, args.config or FILE_NAME)
-    if args.istio_version:
+    if getattr(args, "istio_version", None):
         from dataclasses import replace
 
         config = replace(config, istio_version=parse_version(args.istio_version, "--istio-version"))
     return config
 
 
-def _diff_git(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import git, tree
-    from bot.analyze import review_diff
+def _config_text(args: argparse.Namespace, root: str | None, text_at: tuple[str, str] | None = None) -> str | None:
+    from bot import git
+    from bot.config import FILE_NAME
+    from bot.errors import BotError
+
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise BotError(f"cannot read config {args.config}: {exc.strerror}") from None
+    if text_at is not None:
+        data = git.read_file(text_at[0], text_at[1], FILE_NAME)
+        return data.decode("utf-8", "replace") if data is not None else None
+    source = os.path.join(root, FILE_NAME) if root else None
+    if source and os.path.isfile(source):
+        with open(source, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    return None
+
+
+def _with_render(config: Config, args: argparse.Namespace, root: str | None,
+                 text_at: tuple[str, str] | None = None) -> Config:
+    """The config with its `render:` settings taken from the base revision's config file (or from
+    --config FILE, which the one running the command chose)."""
+    from dataclasses import replace
+
+    from bot.config import FILE_NAME, render_settings
+
+    return replace(config, render=render_settings(_config_text(args, root, text_at), args.config or FILE_NAME))
+
+
+def _tools(config: Config) -> Callable[[], Tools]:
+    from bot.targets_render import find_tools
+
+    return lambda: find_tools(config.render)
+
+
+def _git_root(args: argparse.Namespace) -> tuple[str, bool]:
+    from bot import git
 
     root = git.toplevel(args.repo)
-    config = _config(args, root)
+    return root, git.has_work_tree(root)
+
+
+def _diff_git(args: argparse.Namespace) -> tuple[Review, Config]:
+    from bot import git, targets_review, tree
+
+    root, work_tree = _git_root(args)
     base, head = git.resolve(root, args.base), git.resolve(root, args.head)
     merge_base = git.merge_base(root, base, head)
-    (base_files, head_files), skipped = tree.from_git(root, [merge_base, head], config)
-    return review_diff(base_files, head_files, config, merge_base, head, skipped), config
+    config = _config(args, root, None if work_tree else (root, head))
+    config = _with_render(config, args, None, (root, merge_base))
+    trees = tree.GitTrees(root, [merge_base, head])
+    collected = trees.collect(config)
+    return targets_review.review_diff(trees, collected, config, merge_base, head, _tools(config)), config
 
 
 def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import tree
-    from bot.analyze import review_diff
+    from bot import targets_review, tree
 
-    config = _config(args, args.head_dir)
-    base_files, _ = tree.from_dir(args.base_dir, config)  # only the head's skips concern the PR
-    head_files, head_skipped = tree.from_dir(args.head_dir, config)
-    return review_diff(base_files, head_files, config, args.base_dir, args.head_dir, head_skipped), config
+    config = _with_render(_config(args, args.head_dir), args, args.base_dir)
+    trees = tree.DirTrees([args.base_dir, args.head_dir])
+    collected = trees.collect(config)  # only the head's skips concern the PR
+    return targets_review.review_diff(trees, collected, config, args.base_dir, args.head_dir, _tools(config)), config
 
 
 def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import git, tree
-    from bot.analyze import review_audit
+    from bot import git, targets_review, tree
     from bot.errors import BotError
 
     try:
-        root = git.toplevel(args.repo)
+        root, work_tree = _git_root(args)
     except BotError:
         if args.ref:
             raise
         config = _config(args, args.repo)
         only = _scope(args.paths, args.repo, args.repo)
-        files, skipped = tree.from_dir(args.repo, config, only)
-        return review_audit(files, config, args.repo, skipped), config
-    config = _config(args, root)
-    only = _scope(args.paths, root, args.repo)
+        trees: tree.Trees = tree.DirTrees([args.repo])
+        collected = trees.collect(config, only)
+        return targets_review.review_audit(trees, collected, config, args.repo, _tools(config), only), config
     commit = git.resolve(root, args.ref or "HEAD")
-    (files,), skipped = tree.from_git(root, [commit], config, only)
-    return review_audit(files, config, commit, skipped), config
+    config = _config(args, root, None if work_tree else (root, commit))
+    only = _scope(args.paths, root, args.repo)
+    trees = tree.GitTrees(root, [commit])
+    collected = trees.collect(config, only)
+    return targets_review.review_audit(trees, collected, config, commit, _tools(config), only), config
+
+
+def _targets(args: argparse.Namespace) -> str:
+    """The `targets` command: what discovery finds (or the config names) at one revision."""
+    from bot import git, targets_review, tree
+    from bot.errors import BotError
+    from bot.render import targets_listing
+    from bot.targets_render import describe_tools, find_tools
+
+    try:
+        root, work_tree = _git_root(args)
+    except BotError:
+        if args.ref:
+            raise
+        config = _config(args, args.repo)
+        trees: tree.Trees = tree.DirTrees([args.repo])
+        label = args.repo
+    else:
+        label = git.resolve(root, args.ref or "HEAD")
+        config = _config(args, root, None if work_tree else (root, label))
+        trees = tree.GitTrees(root, [label])
+    collected = trees.collect(config)
+    found = targets_review.find_targets(trees.listings[0].files.keys(), collected.texts[0], config)
+    listing = targets_listing.Listing(label, found, targets_review.plain(found, config),
+                                      describe_tools(find_tools(config.render)))
+    return targets_listing.render_json(listing) if args.format == "json" else targets_listing.render_text(listing)
 
 
 def _scope(paths: list[str], root: str, anchor: str) -> tuple[str, ...]:

@@ -102,6 +102,21 @@ def parse_config(text: str | None, rule_ids: tuple[str, ...], source: str = FILE
     return _validate(data, rule_ids, source)
 
 
+def render_settings(text: str | None, source: str = FILE_NAME) -> RenderSettings:
+    """Only the `render:` section of a config file's text (the base revision's: a pull request cannot
+    change how its own manifests are rendered). Other keys are not looked at."""
+    if text is None or not text.strip():
+        return RenderSettings()
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise BotError(f"{source}: not valid YAML ({_first_line(exc)})") from None
+    return parse_render(data.get("render") if isinstance(data, dict) else None, source)
+
+
 def _first_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:200]
 

@@ -35,10 +35,12 @@ from bot.inputs import (
     named_files,
     outside,
     parse_kustomization,
+    read_documents,
     unique,
 )
 from bot.targets import (
     Cluster,
+    Discovery,
     HelmParameter,
     KustomizeEdits,
     Options,
@@ -58,13 +60,6 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 _VALUES_ENV = re.compile(r"^values[-_.](?P<env>[A-Za-z0-9][\w.-]*)\.ya?ml$")
 
 
-@dataclass(frozen=True)
-class Discovery:
-    targets: tuple[Target, ...]
-    left_out: tuple[tuple[str, str], ...] = ()  # (path, why): fixtures and golden outputs
-    notes: tuple[str, ...] = ()  # controller objects not turned into targets, and why
-
-
 @dataclass
 class _Repo:
     paths: frozenset[str]
@@ -82,18 +77,31 @@ def keep_for_discovery(path: str, data: bytes) -> bool:
     return path.endswith(MANIFEST_SUFFIXES) and (b"argoproj.io" in data or b"toolkit.fluxcd.io" in data)
 
 
-def discover(paths: Collection[str], texts: Mapping[str, bytes], options: Options = Options()) -> Discovery:
-    """The targets of one revision. `texts` holds at least the files `keep_for_discovery` keeps."""
-    reasons = {p: _fixture_reason(p, options) for p in paths if not p.startswith(".git/")}
-    left_out = tuple((p, why) for p, why in sorted(reasons.items()) if why)
+def discover(paths: Collection[str], texts: Mapping[str, bytes], options: Options | None = None) -> Discovery:
+    """The targets of one revision. `texts` holds at least the files `keep_for_discovery` keeps.
+
+    Test fixtures and golden outputs are left out only where the repository has rendered targets
+    (Argo CD or Flux objects, kustomizations, charts): a plain repository is read as it is, fixtures
+    included, with only its folders of alternatives apart.
+    """
+    options = options or Options()
+    every = frozenset(p for p in paths if not p.startswith(".git/"))
+    reasons = {p: _fixture_reason(p, options) for p in every}
     kept = frozenset(p for p, why in reasons.items() if not why)
     repo = _Repo(kept, texts, options, frozenset(folders_of(kept)))
     objects = list(_objects(repo))
     targets = _argocd(repo, objects) + _flux(repo, objects)
     if not targets:
         targets = _leaf_kustomizations(repo) + _charts(repo)
+    if not targets:
+        plain = _Repo(every, texts, options, frozenset(folders_of(every)), notes=repo.notes)
+        return Discovery(tuple(_plain(plain, [], as_read=True)), (), tuple(repo.notes))
+    left_out = tuple((p, why) for p, why in sorted(reasons.items()) if why)
     targets += _plain(repo, targets)
     return Discovery(tuple(targets), left_out, tuple(repo.notes))
+
+
+_KINDS = {Tool.PLAIN: SourceKind.PLAIN, Tool.KUSTOMIZE: SourceKind.KUSTOMIZE, Tool.HELM: SourceKind.HELM}
 
 
 def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Mapping[str, bytes]) -> Discovery:
@@ -113,7 +121,7 @@ def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Map
             source = Source(Tool.HELM, spec.path, namespace=spec.namespace or "", release=spec.release,
                             values_files=spec.values_files, values=spec.values)
             closure = chart_closure(spec.path, spec.values_files, all_paths, texts)
-        kind = {Tool.PLAIN: SourceKind.PLAIN, Tool.KUSTOMIZE: SourceKind.KUSTOMIZE, Tool.HELM: SourceKind.HELM}[spec.tool]
+        kind = _KINDS[spec.tool]
         out.append(Target(spec.name, Cluster(spec.cluster), kind, spec.path, (source,), spec.namespace,
                           "", closure.inputs, tuple(f"remote {r} is not fetched" for r in closure.remote),
                           False, closure.problems))
@@ -173,10 +181,9 @@ def _objects(repo: _Repo) -> Iterator[_Object]:
         data = repo.texts[path]
         if b"argoproj.io" not in data and b"toolkit.fluxcd.io" not in data:
             continue
-        try:
-            docs = list(yaml.load_all(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-        except yaml.YAMLError:
-            repo.notes.append(f"{path}: not valid YAML; controller objects in it are not read")
+        docs, problem = read_documents(data)
+        if problem is not None:
+            repo.notes.append(f"{path}: {problem}; controller objects in it are not read")
             continue
         for doc in docs:
             if isinstance(doc, dict) and isinstance(doc.get("kind"), str) and isinstance(doc.get("apiVersion"), str):
@@ -189,7 +196,8 @@ def _argocd(repo: _Repo, objects: list[_Object]) -> list[Target]:
     out = []
     for app in objects:
         if app.kind == "ApplicationSet" and app.api == "argoproj.io":
-            repo.notes.append(f"{app.path}: ApplicationSet {app.name} is not expanded; its Applications are not reviewed")
+            repo.notes.append(f"{app.path}: ApplicationSet {app.name} is not expanded; "
+                              "its Applications are not reviewed")
         if app.kind != "Application" or app.api != "argoproj.io":
             continue
         target = _application(repo, app)
@@ -200,7 +208,8 @@ def _argocd(repo: _Repo, objects: list[_Object]) -> list[Target]:
 
 def _application(repo: _Repo, app: _Object) -> Target | None:
     spec = app.spec
-    raw_sources = [_map(s) for s in spec["sources"]] if isinstance(spec.get("sources"), list) else [_map(spec.get("source"))]
+    listed = spec.get("sources")
+    raw_sources = [_map(s) for s in listed] if isinstance(listed, list) else [_map(spec.get("source"))]
     destination = _map(spec.get("destination"))
     server, cluster_name = str(destination.get("server") or ""), str(destination.get("name") or "")
     notes: list[str] = []
@@ -373,7 +382,8 @@ def _flux(repo: _Repo, objects: list[_Object]) -> list[Target]:
         if local and (path in repo.folders or path == ""):
             built[index] = _flux_kustomization_source(repo, ks, path)
         else:
-            repo.notes.append(f"{ks.path}: Kustomization {ks.name} builds {path or '.'} of another source; not reviewed")
+            repo.notes.append(f"{ks.path}: Kustomization {ks.name} builds {path or '.'} of another source; "
+                              "not reviewed")
     clusters = _flux_clusters(repo, kustomizations, built)
     out: list[Target] = []
     for index, (source, closure) in built.items():
@@ -393,7 +403,8 @@ def _flux(repo: _Repo, objects: list[_Object]) -> list[Target]:
     return out
 
 
-def _flux_source_local(repo: _Repo, obj: _Object, spec: Mapping[str, Any], git_repos: Mapping[tuple[str, str], _Object]) -> bool:
+def _flux_source_local(repo: _Repo, obj: _Object, spec: Mapping[str, Any],
+                       git_repos: Mapping[tuple[str, str], _Object]) -> bool:
     ref = _map(spec.get("sourceRef"))
     if ref.get("kind", "GitRepository") != "GitRepository":
         return False
@@ -412,8 +423,11 @@ def _flux_kustomization_source(repo: _Repo, ks: _Object, path: str) -> tuple[Sou
         images=tuple(_flux_image(i) for i in _list(spec.get("images")) if isinstance(i, dict) and i.get("name")))
     substitute = _map(_map(spec.get("postBuild")).get("substitute"))
     generate = kustomization_file(path, repo.paths) is None
+    substitute_from = tuple(f"{_map(s).get('kind')}/{_map(s).get('name')}"
+                            for s in _list(_map(spec.get("postBuild")).get("substituteFrom")))
     source = Source(Tool.KUSTOMIZE, path, edits=edits, generate_kustomization=generate,
-                    substitutions=tuple(sorted((str(k), str(v).replace("\n", "")) for k, v in substitute.items())))
+                    substitutions=tuple(sorted((str(k), str(v).replace("\n", "")) for k, v in substitute.items())),
+                    substitute_from=substitute_from)
     if not generate:
         return source, kustomization_closure(path, repo.paths, repo.texts)
     # walk the kustomization Flux would generate; it is not a file of the repository
@@ -478,7 +492,8 @@ def _helm_release(repo: _Repo, hr: _Object, git_repos: Mapping[tuple[str, str], 
     chart_spec = _map(_map(hr.spec.get("chart")).get("spec"))
     chart = str(chart_spec.get("chart") or "")
     if not chart or not _flux_source_local(repo, hr, chart_spec, git_repos) or "/" not in chart:
-        repo.notes.append(f"{hr.path}: HelmRelease {hr.name} uses a chart that is not a path of this repository; not reviewed")
+        repo.notes.append(f"{hr.path}: HelmRelease {hr.name} uses a chart that is not a path of this repository; "
+                          "not reviewed")
         return []
     path = _clean(chart)
     namespace = str(hr.spec.get("targetNamespace") or hr.namespace or "") or None
@@ -495,7 +510,8 @@ def _helm_release(repo: _Repo, hr: _Object, git_repos: Mapping[tuple[str, str], 
                     chart_values=not values_files, values=values, include_crds=True)
     closure = chart_closure(path, values_files, repo.paths, repo.texts)
     reached = _remote_cluster(hr) or clusters.get(hr.path, [_cluster_from_path(hr.path) or Cluster(hr.name)])
-    return [Target(hr.name if len(reached) == 1 else f"{hr.name}@{cluster.name}", cluster, SourceKind.FLUX_HELMRELEASE, path, (source,), namespace, hr.path,
+    return [Target(hr.name if len(reached) == 1 else f"{hr.name}@{cluster.name}", cluster, SourceKind.FLUX_HELMRELEASE,
+                   path, (source,), namespace, hr.path,
                    unique([hr.path, *closure.inputs]), tuple(unresolved),
                    _alternatives(hr.path, repo.options) is not None, tuple(closure.problems))
             for cluster in reached]
@@ -587,11 +603,13 @@ def _charts(repo: _Repo) -> list[Target]:
     return out
 
 
-def _plain(repo: _Repo, targets: list[Target]) -> list[Target]:
-    """YAML files no target reads: one "repository" target, and one per alternatives folder."""
+def _plain(repo: _Repo, targets: list[Target], as_read: bool = False) -> list[Target]:
+    """YAML files no target reads: one "repository" target, and one per alternatives folder.
+    `as_read`: a plain repository, every YAML file read as it is (kustomization and chart folders too)."""
     built = {t.root for t in targets if any(s.tool is not Tool.PLAIN for s in t.sources)}
-    built |= set(_kustomization_folders(repo)) | {posixpath.dirname(p) for p in repo.paths
-                                                   if posixpath.basename(p) == "Chart.yaml"}
+    if not as_read:
+        built |= set(_kustomization_folders(repo)) | {posixpath.dirname(p) for p in repo.paths
+                                                       if posixpath.basename(p) == "Chart.yaml"}
     read = {i for t in targets for i in t.inputs if not i.endswith("/")}
     read_folders = tuple(i for t in targets for i in t.inputs if i.endswith("/") or i == "")
     groups: dict[str, list[str]] = {}

@@ -15,8 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-import yaml
-
+from bot.inputs import read_yaml
 from bot.rendered import split
 
 DISABLED = "kustomize.toolkit.fluxcd.io/substitute"
@@ -71,10 +70,7 @@ def _expand(text: str, variables: Mapping[str, str]) -> tuple[str, str | None]:
 
 
 def _disabled(text: str) -> bool:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return False
+    doc = read_yaml(text)[0]
     metadata = doc.get("metadata") if isinstance(doc, dict) else None
     if not isinstance(metadata, dict):
         return False

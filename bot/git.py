@@ -39,7 +39,25 @@ def _translate(args: tuple[str, ...], message: str) -> BotError:
 
 
 def toplevel(repo: str) -> str:
-    return _git(repo, "rev-parse", "--show-toplevel").decode().strip()
+    """Where to run git: the top of the work tree, or the git folder of a bare clone (only objects are
+    read, so no work tree is needed)."""
+    if _git(repo, "rev-parse", "--is-inside-work-tree").decode().strip() == "true":
+        return _git(repo, "rev-parse", "--show-toplevel").decode().strip()
+    return _git(repo, "rev-parse", "--absolute-git-dir").decode().strip()
+
+
+def has_work_tree(root: str) -> bool:
+    return _git(root, "rev-parse", "--is-inside-work-tree").decode().strip() == "true"
+
+
+def read_file(repo: str, commit: str, path: str) -> bytes | None:
+    """One file of a commit, from the object store; None when it is not a regular file there."""
+    raw = _git(repo, "ls-tree", "-z", "--full-tree", commit, "--", path)
+    meta, _, _ = raw.partition(b"\t")
+    parts = meta.decode().split(" ")
+    if len(parts) != 3 or parts[1] != "blob" or parts[0] not in ("100644", "100755"):
+        return None
+    return read_blobs(repo, [parts[2]]).get(parts[2])
 
 
 def resolve(repo: str, rev: str) -> str:

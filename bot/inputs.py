@@ -15,8 +15,11 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import yaml
+
+from bot.reading import libyaml, split
 
 # api/konfig/general.go RecognizedKustomizationFileNames; a folder may hold only one of them.
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -67,16 +70,40 @@ def outside(path: str) -> bool:
     return path == ".." or path.startswith(("../", "/"))
 
 
+def read_yaml(text: str | bytes, first_line: int = 1) -> tuple[Any, str | None]:
+    """One YAML document through the project's guarded reader (alias bombs, nesting, duplicate keys):
+    (its value, None), or (None, why it is not valid YAML); `first_line` is where `text` starts."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig", "replace")
+    try:
+        return libyaml.compose(text)[1], None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None, "not valid YAML" + (f" (line {mark.line + first_line})" if mark is not None else "")
+    except (libyaml.TooDeep, RecursionError):
+        return None, f"not valid YAML (nesting over {libyaml.MAX_NESTING} levels)"
+
+
+def read_documents(text: str | bytes) -> tuple[list[Any], str | None]:
+    """Every document of a YAML stream, or the first problem."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig", "replace")
+    out = []
+    for chunk, line in split.documents(text):
+        value, problem = read_yaml(chunk, line)
+        if problem is not None:
+            return [], problem
+        out.append(value)
+    return out, None
+
+
 @lru_cache(maxsize=4096)
 def parse_kustomization(data: bytes) -> dict[str, object] | str:
     """The kustomization (or Chart.yaml) as a mapping, or the reason it is not one. Cached: a base
     is read once for all the overlays that reach it; callers must not change the mapping."""
-    try:
-        doc = yaml.safe_load(data)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        return f"not valid YAML{where}"
+    doc, problem = read_yaml(data)
+    if problem is not None:
+        return problem
     if doc is None:
         return {}
     if not isinstance(doc, dict):

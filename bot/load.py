@@ -33,6 +33,7 @@ class SourceFile:
     blob: str  # identity of the content (git blob id or a hash)
     target: str = ""  # the plain deploy target it is read in ("" when the repository is one plain tree)
     cluster: str = ""
+    namespace: str = ""  # of resources without one ("" : config default-namespace), e.g. an Argo CD destination
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Parsed:
     problem: ParseProblem | None
 
 
-CacheKey = tuple[str, str, bool, str, str]  # (path, blob, read whole, target, cluster)
+CacheKey = tuple[str, str, bool, str, str, str]  # (path, blob, read whole, target, cluster, namespace)
 ParseCache = dict[CacheKey, Parsed]
 
 
@@ -77,13 +78,13 @@ def load(files: Iterable[SourceFile], config: Config, in_scope: set[str] | None 
     files = list(files)
     todo = {}
     for f in files:
-        key = (f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster)
+        key = (f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster, f.namespace)
         if key not in cache:
             todo[key] = f
     cache.update(_parse_many(list(todo.items()), config))
     out = Loaded()
     for f in files:
-        parsed = cache[(f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster)]
+        parsed = cache[(f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster, f.namespace)]
         out.resources += parsed.resources
         out.skipped += parsed.skipped
         if parsed.problem:
@@ -140,11 +141,11 @@ def _unflat(flat: tuple[Any, ...]) -> Parsed:
 
 
 def _parse_chunk(todo: Todo, config: Config) -> list[tuple[CacheKey, Parsed]]:
-    return [(key, parse_file(f.path, f.data, config, key[2], f.target, f.cluster)) for key, f in todo]
+    return [(key, parse_file(f.path, f.data, config, key[2], f.target, f.cluster, f.namespace)) for key, f in todo]
 
 
 def parse_file(path: str, data: bytes, config: Config, full: bool = True, target: str = "",
-               cluster: str = "") -> Parsed:
+               cluster: str = "", namespace: str = "") -> Parsed:
     """Parse one file. `full=False` lets the text pre-filter skip documents of other kinds."""
     if split.binary(data):
         return Parsed([], [Skipped(path, "binary file, not YAML")], None)
@@ -156,7 +157,7 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True, target
         return Parsed([], [], None)  # nothing of our kinds in the whole file
     if split.TEMPLATE.search(text):
         return Parsed([], [Skipped(path, TEMPLATE_SKIP)], None)
-    collector = Collector(path, config.default_namespace, target, cluster)
+    collector = Collector(path, namespace or config.default_namespace, target, cluster)
     documents = split.documents(text, None if full else split.RELEVANT)
     # When every document is read, one look at the whole file answers for all of them (the
     # patterns never match across a `---` line, so the file is risky if any document is).

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from bot.inputs import join, parse_kustomization
+from bot.inputs import join, parse_kustomization, read_yaml
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
@@ -171,10 +171,7 @@ def _scalar(value: str) -> str:
 
 
 def _load(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+    return read_yaml(text)[0]
 
 
 def _origin(doc: Any) -> dict[str, Any] | None:

@@ -22,6 +22,25 @@ class ChangedResource:
 
 
 @dataclass(frozen=True)
+class TargetRow:
+    """One deploy target of a review: where it is defined, whether the change touches it, and how it was read.
+
+    `status`: reviewed (read at both revisions, or at the one it exists in); unchanged (its cluster is
+    untouched, so it was not read); not reviewed (`reason` says why: a tool is missing, a remote base,
+    values outside the repository); render error (`reason` holds the renderer's first line).
+    """
+
+    name: str
+    cluster: str
+    kind: str  # plain | kustomize | helm | argocd | flux-kustomization | flux-helmrelease
+    path: str  # the file that defines it, or its folder
+    touched: bool  # the change touches its inputs
+    status: str
+    reason: str = ""
+    renders: int = 0  # helm and kustomize runs this review made for it
+
+
+@dataclass(frozen=True)
 class Report:
     mode: str  # diff | audit
     base: str | None
@@ -33,6 +52,11 @@ class Report:
     plan: Plan
     skipped: tuple[Skipped, ...]
     disabled: tuple[str, ...] = ()  # rule ids turned off by config
+    targets: tuple[TargetRow, ...] = ()  # empty when the repository is read as one plain tree
+
+    def not_reviewed(self) -> list[TargetRow]:
+        """Targets the change touches (or that share a cluster with one) that could not be read."""
+        return [t for t in self.targets if t.status == "not reviewed"]
 
     def count(self, severity: Severity, introduced_only: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and (f.introduced or not introduced_only))

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-
 FIXTURE_FOLDERS = ("test", "tests", "testdata", "fixtures")
 ALTERNATIVE_FOLDERS = ("examples", "example", "samples", "sample", "docs", "doc", "tutorials", "tutorial")
 RENDER_TIMEOUT_SECONDS = 90.0  # Argo CD's default exec timeout (docs/operator-manual/high_availability.md)
@@ -122,6 +121,7 @@ class Source:
     edits: KustomizeEdits = field(default_factory=KustomizeEdits)
     generate_kustomization: bool = False  # Flux: the path has no kustomization, one is generated
     substitutions: tuple[tuple[str, str], ...] = ()  # Flux postBuild.substitute, literal values only
+    substitute_from: tuple[str, ...] = ()  # Flux postBuild.substituteFrom: "Kind/name", not read offline
 
 
 @dataclass(frozen=True)
@@ -164,3 +164,12 @@ def touched(base: Target | None, head: Target | None, changed: frozenset[str] | 
 
 def _definition(target: Target) -> tuple[object, ...]:
     return (target.kind, target.cluster, target.namespace, target.sources)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """One revision's targets, the files left out of them, and notes on what was not turned into one."""
+
+    targets: tuple[Target, ...]
+    left_out: tuple[tuple[str, str], ...] = ()  # (path, why): fixtures and golden outputs
+    notes: tuple[str, ...] = ()  # controller objects not turned into targets, and why

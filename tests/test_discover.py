@@ -102,16 +102,28 @@ def test_examples_are_a_plain_target_of_alternatives_beside_the_repository() -> 
 
 # --- rules of discovery
 
-def test_plain_repository_is_one_target_and_fixtures_are_left_out() -> None:
-    found = run({"a.yaml": VS, "shop/b.yml": VS, "tests/c.yaml": VS, "app/testdata/d.yaml": VS,
-                 "kust/expected.yaml": VS, "kust/expected/out.yaml": VS, "notes.txt": "x"})
+FIXTURE_TREE = {"a.yaml": VS, "shop/b.yml": VS, "tests/c.yaml": VS, "app/testdata/d.yaml": VS,
+            "kust/expected.yaml": VS, "kust/expected/out.yaml": VS, "notes.txt": "x"}
+
+
+def test_plain_repository_is_one_target_read_as_it_is_fixtures_included() -> None:
+    found = run(FIXTURE_TREE)
     [target] = found.targets
-    assert target.name == "repository" and target.inputs == ("a.yaml", "shop/b.yml")
+    assert target.name == "repository" and target.inputs == (
+        "a.yaml", "app/testdata/d.yaml", "kust/expected.yaml", "kust/expected/out.yaml", "shop/b.yml", "tests/c.yaml")
+    assert found.left_out == ()
+
+
+def test_fixtures_are_left_out_where_the_repository_has_rendered_targets() -> None:
+    found = run({**FIXTURE_TREE, "app/kustomization.yaml": K + "resources: [vs.yaml]\n", "app/vs.yaml": VS})
+    assert summary(found) == [("app", "app", "kustomize", None), ("repository", "repository", "plain", None)]
+    assert found.targets[1].inputs == ("a.yaml", "shop/b.yml")
     assert dict(found.left_out) == {
         "tests/c.yaml": "test fixture (in a tests/ folder)", "app/testdata/d.yaml": "test fixture (in a testdata/ folder)",
         "kust/expected.yaml": "expected output of a build (golden file)",
         "kust/expected/out.yaml": "expected output of a build (golden file)"}
-    assert run({"tests/c.yaml": VS}, fixture_folders=()).targets[0].inputs == ("tests/c.yaml",)
+    again = run({"tests/c.yaml": VS, "app/kustomization.yaml": K}, fixture_folders=())
+    assert again.targets[1].inputs == ("tests/c.yaml",) and again.left_out == ()
 
 
 def test_bases_components_subcharts_and_libraries_are_not_targets() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.targets import ALTERNATIVE_FOLDERS, Options
 from bot.errors import BotError
-from bot.targets import Tool
+from bot.targets import ALTERNATIVE_FOLDERS, Options, Tool
 from bot.targets_config import TargetSpec, parse_discovery, parse_targets
 
 SOURCE = ".istio-pr-bot.yaml"
