@@ -12,17 +12,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TextIO
 
-from bot import git, tree
+from bot import git, targets_review, tree
 from bot.action.client import GitHubClient, connect
 from bot.action.commits import ensure_commits
 from bot.action.event import commit_id
 from bot.action.publish import publish
 from bot.action.runner import Runner
 from bot.action.sticky import Target
-from bot.analyze import Review, load_config, review_audit, review_diff
-from bot.config import FILE_NAME, Config, parse_version
+from bot.analyze import Review, load_config
+from bot.config import FILE_NAME, Config, parse_version, render_settings
 from bot.errors import BotError
 from bot.render.annotations import escape_data as escape
+from bot.targets_render import find_tools
 
 SUPPORTED = ("pull_request", "pull_request_target", "push", "workflow_dispatch", "schedule", "workflow_run")
 ZERO = "0" * 40  # a push that created the branch has no `before`
@@ -68,12 +69,16 @@ def _run(runner: Runner, keep: list[object] | None) -> int:
             runner.notice("no base commit (a new branch): auditing the pushed revision instead")
         else:
             merge_base = ensure_commits(runner, gh, base, head)
-            (base_files, head_files), skipped = tree.from_git(runner.workspace, [merge_base, head], config)
-            review = review_diff(base_files, head_files, config, merge_base, head, skipped)
+            config = _with_render(runner, config, merge_base)
+            trees = tree.GitTrees(runner.workspace, [merge_base, head])
+            review = targets_review.review_diff(trees, trees.collect(config), config, merge_base, head,
+                                                lambda: find_tools(config.render))
     if review is None:
         commit = git.resolve(runner.workspace, runner.inputs.head or runner.env.get("GITHUB_SHA", "") or "HEAD")
-        (files,), skipped = tree.from_git(runner.workspace, [commit], config)
-        review = review_audit(files, config, commit, skipped)
+        config = _with_render(runner, config, commit)
+        trees = tree.GitTrees(runner.workspace, [commit])
+        review = targets_review.review_audit(trees, trees.collect(config), config, commit,
+                                             lambda: find_tools(config.render))
     if keep is not None:
         keep.append(review)
     fail_on = runner.inputs.fail_on or config.fail_on
@@ -109,6 +114,15 @@ def _config(runner: Runner) -> Config:
     if runner.inputs.paths:
         config = replace(config, paths=runner.inputs.paths)
     return config
+
+
+def _with_render(runner: Runner, config: Config, commit: str) -> Config:
+    """`render:` settings from the config file as it is at `commit` (the base of a diff), read from git
+    objects: a pull request cannot turn the network on for rendering its own manifests."""
+    path = runner.inputs.config or FILE_NAME
+    rel = os.path.relpath(os.path.join(runner.workspace, path), runner.workspace).replace(os.sep, "/")
+    data = None if rel.startswith("..") else git.read_file(runner.workspace, commit, rel)
+    return replace(config, render=render_settings(data.decode("utf-8", "replace") if data else None, path))
 
 
 def _refs(runner: Runner) -> tuple[str, str, int | None]:

@@ -15,6 +15,7 @@ from bot.rules import (
     ingress_bypasses_subsets,
     parse_error,
     reference_missing,
+    render_error,
     subset_add_order,
     subset_missing,
     subset_policy_unused,
@@ -26,6 +27,7 @@ from bot.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
     parse_error,
+    render_error,
     duplicate_resource,
     subset_add_order,
     subset_remove_order,
