@@ -332,6 +332,7 @@ def _write_plan(report: Report, folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
         for name, content in stage_files(report.plan).items():
+            os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
             with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
                 fh.write(content)
     except OSError as exc:

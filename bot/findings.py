@@ -46,6 +46,15 @@ class Ref:
     def display(self) -> str:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
+    @property
+    def placement(self) -> str:
+        """"target X, cluster Y" (the cluster alone where the target is named for it; "" without targets)."""
+        if not self.cluster:
+            return ""
+        if self.target in ("", self.cluster):
+            return f"cluster {self.cluster}"
+        return f"target {self.target}, cluster {self.cluster}"
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -1,4 +1,4 @@
-"""Read a JSON report (version 1) back into a Report, treating it as untrusted input.
+"""Read a JSON report (version 1 or 2) back into a Report, treating it as untrusted input.
 
 Publish mode posts a report that a pull_request run produced from code the PR author controls.
 Every field is type-checked; unknown rules are dropped; text is re-escaped by the renderers.
@@ -11,11 +11,13 @@ from typing import Any
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity, Skipped, Suppressed
 from bot.plan import Plan, Stage, Step
-from bot.report import ChangedResource, Report
+from bot.report import ChangedResource, Report, TargetRow
 from bot.rules import BY_ID
 from bot.values import as_dict
 
 MAX_ITEMS = 20_000
+VERSIONS = (1, 2)
+STATUSES = ("reviewed", "unchanged", "not reviewed", "render error")
 
 
 def _str(value: Any, limit: int = 5_000) -> str:
@@ -30,10 +32,13 @@ def _list(value: Any) -> list[Any]:
     return value[:MAX_ITEMS] if isinstance(value, list) else []
 
 
-def _ref(data: Any) -> Ref:
+def _ref(data: Any, placed: Any = None) -> Ref:
+    """A reference; `placed` holds its target and cluster (version 2), when they are not in `data`."""
     data = data if isinstance(data, dict) else {}
+    placed = placed if isinstance(placed, dict) else data
     return Ref(_str(data.get("kind"), 100), _str(data.get("namespace"), 300), _str(data.get("name"), 1000),
-               _str(data.get("file"), 1000), _int(data.get("line")))
+               _str(data.get("file"), 1000), _int(data.get("line")), _str(placed.get("target"), 300),
+               _str(placed.get("cluster"), 300))
 
 
 def _finding(data: Any) -> Finding | None:
@@ -43,14 +48,22 @@ def _finding(data: Any) -> Finding | None:
         severity = Severity.parse(_str(data.get("severity")))
     except ValueError:
         return None
-    return Finding(data["rule"], severity, _str(data.get("message")), _ref(data.get("resource")),
+    return Finding(data["rule"], severity, _str(data.get("message")), _ref(data.get("resource"), data),
                    tuple(_ref(r) for r in _list(data.get("related"))[:20]), _str(data.get("fix")),
                    introduced=data.get("introduced") is True, line=_int(data.get("line")))
 
 
+def _target(data: Any) -> TargetRow | None:
+    if not isinstance(data, dict) or data.get("status") not in STATUSES:
+        return None
+    return TargetRow(_str(data.get("name"), 300), _str(data.get("cluster"), 300), _str(data.get("kind"), 50),
+                     _str(data.get("path"), 1000), data.get("touched") is True, data["status"],
+                     _str(data.get("reason"), 1000), _int(data.get("renders")) if "renders" in data else 0)
+
+
 def load_report(data: Any) -> Report:
-    if not isinstance(data, dict) or data.get("version") != 1 or data.get("mode") not in ("diff", "audit"):
-        raise BotError("the report is not an istio-pr-bot JSON report (version 1)")
+    if not isinstance(data, dict) or data.get("version") not in VERSIONS or data.get("mode") not in ("diff", "audit"):
+        raise BotError("the report is not an istio-pr-bot JSON report (version 1 or 2)")
     changes = [ChangedResource(c["change"], _ref(c), tuple(_str(p, 300) for p in _list(c.get("paths"))[:50]),
                                tuple(_str(w, 300) for w in _list(c.get("what"))[:10]))
                for c in _list(data.get("changes"))
@@ -61,11 +74,13 @@ def load_report(data: Any) -> Report:
     for st in _list(as_dict(data.get("plan")).get("stages"))[:100]:
         if not isinstance(st, dict):
             continue
-        steps = [Step("apply", _ref(s), "", _str(as_dict(s).get("note"), 300)) for s in _list(st.get("apply"))]
-        steps += [Step("delete", _ref(s), "") for s in _list(st.get("delete"))]
+        cluster = _str(st.get("cluster"), 300)
+        placed = [{**as_dict(s), "cluster": cluster} for s in _list(st.get("apply"))]
+        steps = [Step("apply", _ref(s), "", _str(s.get("note"), 300)) for s in placed]
+        steps += [Step("delete", _ref({**as_dict(s), "cluster": cluster}), "") for s in _list(st.get("delete"))]
         wait = st.get("wait")
         stages.append(Stage(_str(st.get("title"), 500), tuple(steps), wait if isinstance(wait, str) else None,
-                            tuple(_str(n, 1000) for n in _list(st.get("notes"))[:20])))
+                            tuple(_str(n, 1000) for n in _list(st.get("notes"))[:20]), cluster))
     summary = as_dict(data.get("summary"))
     skipped = [Skipped(_str(as_dict(s).get("file"), 1000), _str(as_dict(s).get("reason"), 500))
                for s in _list(data.get("skipped"))[:500]]
@@ -73,4 +88,5 @@ def load_report(data: Any) -> Report:
         mode=data["mode"], base=_str(data.get("base"), 100) or None, head=_str(data.get("head"), 100),
         resources=_int(summary.get("resources")), changes=tuple(changes), findings=tuple(findings),
         suppressed=tuple(suppressed), plan=Plan(tuple(stages)), skipped=tuple(skipped),
+        targets=tuple(t for t in (_target(x) for x in _list(data.get("targets"))[:5_000]) if t),
     )

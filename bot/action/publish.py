@@ -78,6 +78,7 @@ def _write_files(runner: Runner, report: Report, number: int | None) -> None:
     plan_dir = folder / "plan"
     plan_dir.mkdir(exist_ok=True)
     for name, text in stage_files(report.plan).items():
+        (plan_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (plan_dir / name).write_text(text)
 
 
@@ -119,7 +120,7 @@ def _check_run(runner: Runner, gh: GitHubClient, report: Report, fail_on: str) -
     level = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
     items = [{
         "path": f.resource.file, "start_line": f.location_line, "end_line": f.location_line,
-        "annotation_level": level[f.severity], "title": f"{f.rule}: {f.resource.display}"[:255],
+        "annotation_level": level[f.severity], "title": workflow_commands.heading(f)[:255],
         "message": (f.message + (f" Fix: {f.fix}" if f.fix else ""))[:60_000],
     } for f in report.headline()]
     conclusion = "failure" if report.failing(fail_on) else "success"

@@ -21,8 +21,14 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def heading(f: Finding) -> str:
+    """`rule: resource`, with the target and cluster when the repository has targets."""
+    where = f" ({f.resource.placement})" if f.resource.placement else ""
+    return f"{f.rule}: {f.resource.display}{where}"
+
+
 def command(f: Finding) -> str:
-    title = escape_property(f.rule + ": " + f.resource.display)
+    title = escape_property(heading(f))
     props = f"file={escape_property(f.resource.file)},line={f.location_line},title={title}"
     body = f.message + (f" Fix: {f.fix}" if f.fix else "")
     return f"::{_COMMAND[f.severity]} {props}::{escape_data(body)}"

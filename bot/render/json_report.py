@@ -1,4 +1,5 @@
-"""`--format json`, version 1."""
+"""`--format json`, version 2 (README, "JSON report"): version 1 with the deploy target and cluster of
+every change, finding and plan step, the cluster of every stage, and the list of targets."""
 
 from __future__ import annotations
 
@@ -7,30 +8,43 @@ from typing import Any
 
 from bot.findings import Finding, Ref, Severity
 from bot.plan import Step
-from bot.report import Report
+from bot.report import Report, TargetRow
 from bot.rules.base import docs_url
+
+VERSION = 2
 
 
 def _ref(ref: Ref) -> dict[str, Any]:
     return {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name, "file": ref.file, "line": ref.line}
 
 
+def _placed(ref: Ref) -> dict[str, Any]:
+    """The deploy target and cluster a resource is in (null when the repository is one plain tree)."""
+    return {"target": ref.target or None, "cluster": ref.cluster or None}
+
+
 def _finding(f: Finding) -> dict[str, Any]:
     return {
         "rule": f.rule, "severity": f.severity.value, "introduced": f.introduced, "message": f.message,
         "docs": docs_url(f.rule), "resource": _ref(f.resource), "line": f.location_line,
-        "related": [_ref(r) for r in f.related], "fix": f.fix,
+        "related": [_ref(r) for r in f.related], "fix": f.fix, **_placed(f.resource),
     }
 
 
 def _step(s: Step) -> dict[str, Any]:
     r = s.resource
-    return {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
+    return {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note,
+            "target": r.target or None}
+
+
+def _target(t: TargetRow) -> dict[str, Any]:
+    return {"name": t.name, "cluster": t.cluster, "kind": t.kind, "path": t.path, "touched": t.touched,
+            "status": t.status, "reason": t.reason, "renders": t.renders}
 
 
 def as_dict(report: Report) -> dict[str, Any]:
     return {
-        "version": 1,
+        "version": VERSION,
         "mode": report.mode,
         "base": report.base,
         "head": report.head,
@@ -40,21 +54,24 @@ def as_dict(report: Report) -> dict[str, Any]:
             "suppressed": len(report.suppressed),
             "resources": report.resources,
             "changed": len(report.changes),
+            "not_reviewed": len(report.not_reviewed()),
         },
         "changes": [
             {"kind": c.resource.kind, "namespace": c.resource.namespace, "name": c.resource.name, "change": c.change,
-             "file": c.resource.file, "line": c.resource.line, "paths": list(c.paths), "what": list(c.what)}
+             "file": c.resource.file, "line": c.resource.line, "paths": list(c.paths), "what": list(c.what),
+             **_placed(c.resource)}
             for c in report.changes
         ],
         "findings": [_finding(f) for f in report.findings],
         "suppressed": [{**_finding(s.finding), "reason": s.reason} for s in report.suppressed],
         "plan": {"stages": [
             {"title": st.title, "apply": [_step(s) for s in st.apply], "delete": [_step(s) for s in st.delete],
-             "wait": st.wait, "notes": list(st.notes)}
+             "wait": st.wait, "notes": list(st.notes), "cluster": st.cluster or None}
             for st in report.plan.stages
         ]},
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
         "disabled_rules": list(report.disabled),
+        "targets": [_target(t) for t in report.targets],
     }
 
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from bot import __version__
 from bot.findings import Finding, Ref, Severity
-from bot.plan import Stage
-from bot.render.summary import max_severity, short_rev, verdict
-from bot.report import Report
+from bot.plan import Stage, cluster_folder
+from bot.render.summary import by_cluster, max_severity, plural, short_rev, verdict
+from bot.report import ChangedResource, Report
 from bot.rules.base import docs_url
 
 MARKER = "<!-- istio-pr-bot -->"
@@ -31,14 +32,15 @@ _CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️"}
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
 
 
-def md(value: object, limit: int = MAX_VALUE) -> str:
-    """Escape a value for Markdown prose or a table cell."""
+def md(value: object, limit: int = MAX_VALUE, html: bool = False) -> str:
+    """Escape a value for Markdown prose or a table cell (`html`: for text inside an HTML element such
+    as <summary>, where Markdown is not read, so nothing is backslash-escaped)."""
     text = " ".join(str(value).split())  # no line breaks: nothing can end a table row or start a block
     text = re.sub(r"\S{121,}", lambda m: m[0][:80] + "…" + m[0][-30:], text)  # no endless words
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;")
-    text = _SPECIAL.sub(r"\\\1", text)
+    text = text.replace('"', "&quot;") if html else _SPECIAL.sub(r"\\\1", text)
     text = text.replace("<", "&lt;").replace(">", "&gt;")  # no raw HTML, no comments
     # A zero-width space (\0 until the end) breaks what GitHub would turn into a ping or a link.
     text = text.replace("@", "@\0")  # @user, @org/team
@@ -118,21 +120,67 @@ def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[s
     }
 
 
-def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]:
-    headline, earlier = report.headline(), report.earlier()
+def _groups(report: Report, found: list[Finding], link_base: str | None, cut: _Cut) -> list[dict[str, Any]]:
+    """Findings by severity, as far as the cut level lets them be shown."""
     groups = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
-        found = [f for f in headline if f.severity is severity]
-        if not found:
+        chosen = [f for f in found if f.severity is severity]
+        if not chosen:
             continue
         limit = {Severity.ERROR: cut.max_errors, Severity.WARNING: cut.max_warnings,
                  Severity.NOTICE: None if cut.notices else 0}[severity]
-        shown = found if limit is None else found[:limit]
+        shown = chosen if limit is None else chosen[:limit]
         title = _TITLES[severity] + (" introduced by this change" if report.mode == "diff" else "")
-        groups.append({"icon": _ICONS[severity], "title": title, "count": len(found),
+        groups.append({"icon": _ICONS[severity], "title": title, "count": len(chosen),
                        "findings": [_finding(f, link_base, compact=cut.level >= 7) for f in shown],
-                       "hidden": len(found) - len(shown)})
+                       "hidden": len(chosen) - len(shown)})
+    return groups
+
+
+def _change_rows(changes: Sequence[ChangedResource], link_base: str | None) -> list[dict[str, Any]]:
+    return [{"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
+             "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
+             "file_link": _location(c.resource, c.resource.line, link_base)} for c in changes]
+
+
+def _sections(report: Report, link_base: str | None, cut: _Cut) -> tuple[list[dict[str, Any]], list[Finding]]:
+    """A section per target the change touches, or whose resources have findings, or that could not
+    be read; and the findings that belong to no target."""
+    headline = report.headline()
+    placed: set[int] = set()
+    sections = []
+    for t in report.targets:
+        mine = (t.name, t.cluster)
+        changes = [c for c in report.changes if (c.resource.target, c.resource.cluster) == mine]
+        found = [f for f in headline if (f.resource.target, f.resource.cluster) == mine]
+        placed.update(id(f) for f in found)
+        broken = t.status in ("not reviewed", "render error")
+        if not (t.touched or changes or found or broken):
+            continue
+        top = max((f.severity for f in found), key=lambda s: s.rank, default=None)
+        icon = "⏭️" if t.status == "not reviewed" else _ICONS[top] if top else "✅"
+        counts = [plural(sum(1 for f in found if f.severity is s), s.value)
+                  for s in (Severity.ERROR, Severity.WARNING, Severity.NOTICE)]
+        counts = [c for c in counts if not c.startswith("0 ")]
+        summary = "not reviewed" if t.status == "not reviewed" else (
+            f"{', '.join(counts) or 'no findings'}, {plural(len(changes), 'changed Istio resource')}")
+        rows = changes if cut.changes_rows is None else changes[: cut.changes_rows]
+        sections.append({
+            "name": t.name, "cluster": t.cluster, "kind": t.kind, "path": t.path, "status": t.status,
+            "reason": t.reason, "icon": icon, "summary": summary, "open": bool(found) or broken,
+            "title": f"{t.name} · cluster {t.cluster}" if t.name != t.cluster else f"cluster {t.cluster}",
+            "changes": _change_rows(rows, link_base), "changes_hidden": len(changes) - len(rows),
+            "groups": _groups(report, found, link_base, cut)})
+    return sections, [f for f in headline if id(f) not in placed]
+
+
+def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]:
+    headline, earlier = report.headline(), report.earlier()
+    sections, unplaced = _sections(report, link_base, cut) if report.targets else ([], headline)
+    groups = _groups(report, unplaced, link_base, cut)
     rows = report.changes if cut.changes_rows is None else report.changes[: cut.changes_rows]
+    if report.targets:
+        rows = ()  # listed per target
     top = max_severity(report)
     word = {Severity.ERROR: "Not safe to merge as is", Severity.WARNING: "Review before merging",
             Severity.NOTICE: "Safe to merge", None: "Safe to merge"}[top]
@@ -142,14 +190,13 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
         "verdict": verdict(report),
         "verdict_icon": _ICONS.get(top, "✅") if top else "✅",
         "verdict_word": word,
-        "changes": [
-            {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
-             "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
-             "file_link": _location(c.resource, c.resource.line, link_base)}
-            for c in rows
-        ],
+        "changes": _change_rows(rows, link_base),
         "changes_total": len(report.changes),
-        "changes_hidden": len(report.changes) - len(rows),
+        "changes_hidden": len(report.changes) - len(rows) if not report.targets else 0,
+        "targets": sections,
+        "targets_not_reviewed": [{"name": t.name, "cluster": t.cluster, "reason": t.reason}
+                                 for t in report.not_reviewed()],
+        "targets_unchanged": sum(1 for t in report.targets if t.status == "unchanged"),
         "changes_open": len(report.changes) <= 10,
         "groups": groups,
         "preexisting": [_finding(f, link_base) for f in pre_shown],
@@ -158,6 +205,9 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
         "suppressed": [_finding(s.finding, link_base) for s in report.suppressed] if cut.preexisting else [],
         "stages": [_stage(i, st, link_base, cut) for i, st in enumerate(report.plan.stages, start=1)],
         "staged": report.plan.staged,
+        "plans": [{"cluster": cluster, "staged": len(stages) > 1,
+                   "stages": [_stage(i, st, link_base, cut) for i, st in enumerate(stages, start=1)]}
+                  for cluster, stages in by_cluster(report.plan.stages)],
         "plan_dir_hint": True,
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped[:50]] if cut.preexisting else [],
         "skipped_total": len(report.skipped),
@@ -171,10 +221,11 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
 
 def _stage(index: int, stage: Stage, link_base: str | None, cut: _Cut) -> dict[str, Any]:
     commands = []
+    folder = cluster_folder(stage.cluster)
     if stage.apply:
-        commands.append(f"kubectl apply -f stage-{index}.yaml")
+        commands.append(f"kubectl apply -f {folder}stage-{index}.yaml")
     if stage.delete:
-        commands.append(f"kubectl delete -f stage-{index}.delete.yaml")
+        commands.append(f"kubectl delete -f {folder}stage-{index}.delete.yaml")
     if stage.wait:
         waits = stage.wait.split(" && ")
         shown_waits = waits if cut.stage_items else waits[:10]
@@ -208,6 +259,7 @@ def _environment(template_text: str | None) -> Any:
     env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,  # noqa: S701
                       keep_trailing_newline=True, trim_blocks=False)
     env.filters["md"] = md
+    env.filters["text"] = functools.partial(md, html=True)
     env.filters["fence"] = fence
     return env
 

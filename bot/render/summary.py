@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.findings import Severity
+from bot.plan import Stage
 from bot.report import Report
 
 
@@ -23,7 +24,23 @@ def verdict(report: Report) -> str:
     earlier = len(report.earlier())
     if earlier:
         text += f" ({earlier} pre-existing)"
+    if report.targets:
+        touched = [t for t in report.targets if t.touched] if report.mode == "diff" else list(report.targets)
+        clusters = {t.cluster for t in touched}
+        what = "changed target" if report.mode == "diff" else "target"
+        text += f"; {plural(len(touched), what)} in {plural(len(clusters), 'cluster')}"
+        missing = report.not_reviewed()
+        if missing:
+            text += f", {len(missing)} not reviewed"
     return text
+
+
+def by_cluster(stages: tuple[Stage, ...]) -> list[tuple[str, tuple[Stage, ...]]]:
+    """Stages grouped by cluster, in order (one group, cluster "", when the repository has no targets)."""
+    groups: dict[str, list[Stage]] = {}
+    for stage in stages:
+        groups.setdefault(stage.cluster, []).append(stage)
+    return [(cluster, tuple(found)) for cluster, found in groups.items()]
 
 
 def max_severity(report: Report) -> Severity | None:

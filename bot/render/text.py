@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.findings import Finding, Severity
-from bot.render.summary import plural, short_rev, verdict
+from bot.findings import Finding, Ref, Severity
+from bot.plan import Stage, cluster_folder
+from bot.render.summary import by_cluster, plural, short_rev, verdict
 from bot.report import Report
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTICE: "36"}
@@ -25,12 +26,11 @@ def render(report: Report, colour: bool = False) -> str:
         names = [f"{c.resource.kind} {c.resource.namespace}/{c.resource.name}" for c in report.changes]
         width = max(len(name) for name in names)
         for c, name in zip(report.changes, names, strict=True):
-            where = f"{c.resource.file}:{c.resource.line}"
-            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}  ({where})")
+            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}  ({_where(c.resource)})")
 
     def finding_lines(f: Finding) -> list[str]:
         tag = paint(f"{f.severity.value.upper():<7}", _COLOURS[f.severity])
-        lines = [f"  {tag} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})",
+        lines = [f"  {tag} {f.rule}  {f.resource.display}  ({_where(f.resource, f.location_line)})",
                  f"          {f.message}"]
         if f.fix:
             lines.append(f"          fix: {f.fix}")
@@ -54,28 +54,53 @@ def render(report: Report, colour: bool = False) -> str:
             out.append(f"  {f.severity.value:<7} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})")
     if report.plan.stages:
         out += ["", bold("Rollout")]
-        if not report.plan.staged:
-            out.append("  No ordering hazard: apply in one step.")
-        else:
-            for i, stage in enumerate(report.plan.stages, start=1):
-                out.append(f"  {i}. {stage.title}")
-                for action, suffix in (("apply", ""), ("delete", ".delete")):
-                    chosen = [s for s in stage.steps if s.action == action]
-                    if not chosen:
-                        continue
-                    out.append(f"       kubectl {action} -f stage-{i}{suffix}.yaml")
-                    for step in chosen:
-                        note = f" ({step.note})" if step.note else ""
-                        out.append(f"         {step.resource.display}  {step.resource.file}{note}")
-                for note in stage.notes:
-                    out.append(f"       note: {note}")
-                if stage.wait:
-                    out.append(f"     then wait: {stage.wait}")
+        groups = by_cluster(report.plan.stages)
+        for cluster, stages in groups:
+            indent = "  " if cluster else ""
+            if cluster:
+                out.append(f"  cluster {cluster}")
+            out += [indent + line for line in _rollout(stages, cluster)]
     if report.skipped:
         out += ["", bold(f"Skipped ({plural(len(report.skipped), 'file')})")]
         for s in report.skipped:
             out.append(f"  notice  {s.file}: {s.reason}")
+    if report.targets:
+        out += ["", bold("Targets")]
+        shown = [t for t in report.targets if t.status != "unchanged"]
+        for t in shown:
+            reason = f": {t.reason}" if t.reason else ""
+            out.append(f"  {t.status:<13} {t.name} ({t.kind}, cluster {t.cluster}, {t.path}){reason}")
+        left = len(report.targets) - len(shown)
+        if left:
+            out.append(f"  {plural(left, 'target')} in clusters this change does not touch: not read")
     if report.disabled:
         out += ["", f"Rules disabled by config: {', '.join(report.disabled)}"]
     return "\n".join(out) + "\n"
+
+
+def _where(ref: Ref, line: int | None = None) -> str:
+    place = f"; {ref.placement}" if ref.placement else ""
+    return f"{ref.file}:{line or ref.line}{place}"
+
+
+def _rollout(stages: tuple[Stage, ...], cluster: str) -> list[str]:
+    if len(stages) <= 1:
+        return ["  No ordering hazard: apply in one step."]
+    out = []
+    prefix = cluster_folder(cluster)
+    for i, stage in enumerate(stages, start=1):
+        out.append(f"  {i}. {stage.title}")
+        for action, suffix in (("apply", ""), ("delete", ".delete")):
+            chosen = [s for s in stage.steps if s.action == action]
+            if not chosen:
+                continue
+            out.append(f"       kubectl {action} -f {prefix}stage-{i}{suffix}.yaml")
+            for step in chosen:
+                note = f" ({step.note})" if step.note else ""
+                out.append(f"         {step.resource.display}  {step.resource.file}{note}")
+        for note in stage.notes:
+            out.append(f"       note: {note}")
+        if stage.wait:
+            out.append(f"     then wait: {stage.wait}")
+    return out
 

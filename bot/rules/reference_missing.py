@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.rules.base import finding
+from bot.rules.base import finding, scope
 from bot.views import vs_destinations, vs_gateways
 
 ID = "reference-missing"
@@ -36,7 +36,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             yield finding(
                 ID, SEVERITY, vs,
-                f"is bound to gateway {ref.namespace}/{ref.name}, which is not defined in the repository; its routes "
+                f"is bound to gateway {ref.namespace}/{ref.name}, which is not defined in {scope(vs)}; its routes "
                 "apply nowhere until that Gateway exists",
                 fix=f"create Gateway {ref.namespace}/{ref.name} first, or fix the reference ('ns/name')",
                 detail=f"gateway:{ref.namespace}/{ref.name}", line=vs.field_line("spec", "gateways", i))
