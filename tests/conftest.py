@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bot.buildtools import Renderers
 from tests import tools
 
-RENDERER_FIXTURES = frozenset({"kustomize", "helm", "renderers"})
+RENDERER_FIXTURES = frozenset({"kustomize", "helm", "renderers", "tools_on_path"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,3 +35,12 @@ def helm() -> Renderers:
 @pytest.fixture(scope="session")
 def renderers() -> Renderers:
     return tools.renderers("helm", "kustomize")
+
+
+@pytest.fixture()
+def tools_on_path(renderers: Renderers, monkeypatch: pytest.MonkeyPatch) -> str:
+    """PATH with the pinned helm and kustomize first, for code that looks them up (the command line)."""
+    folders = [os.path.dirname(r.argv[0]) for r in (renderers.helm, renderers.kustomize) if r is not None]
+    path = os.pathsep.join([*dict.fromkeys(folders), os.environ.get("PATH", "")])
+    monkeypatch.setenv("PATH", path)
+    return path

@@ -184,12 +184,14 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
     top = max_severity(report)
     word = {Severity.ERROR: "Not safe to merge as is", Severity.WARNING: "Review before merging",
             Severity.NOTICE: "Safe to merge", None: "Safe to merge"}[top]
+    # targets that could not be read never leave a green verdict behind
+    partial = bool(report.not_reviewed()) and (top is None or top is Severity.NOTICE)
     pre_shown = earlier if cut.preexisting else []
     return {
         "marker": MARKER,
         "verdict": verdict(report),
-        "verdict_icon": _ICONS.get(top, "✅") if top else "✅",
-        "verdict_word": word,
+        "verdict_icon": "⏭️" if partial else _ICONS.get(top, "✅") if top else "✅",
+        "verdict_word": "Not fully reviewed" if partial else word,
         "changes": _change_rows(rows, link_base),
         "changes_total": len(report.changes),
         "changes_hidden": len(report.changes) - len(rows) if not report.targets else 0,
@@ -267,7 +269,7 @@ def _environment(template_text: str | None) -> Any:
 def render(report: Report, link_base: str | None = None, template_text: str | None = None,
            limit: int = LIMIT) -> str:
     """The comment body; `template_text` (a user template, may extend comment.md.j2) replaces ours."""
-    if report.mode == "diff" and not report.changes and not report.findings:
+    if report.mode == "diff" and not report.changes and not report.findings and not report.not_reviewed():
         return f"✅ istio-pr-bot: no Istio resources changed in this pull request.\n\n{MARKER}\n"
     env = _environment(template_text)
     template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
