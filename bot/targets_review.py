@@ -27,7 +27,7 @@ from bot.discover import configured, discover
 from bot.findings import RenderProblem, Skipped
 from bot.load import RenderedDocument, SourceFile
 from bot.mesh import Mesh
-from bot.plan import Plan
+from bot.plan import Plan, cluster_folder
 from bot.report import Report, TargetRow
 from bot.targets import Cluster, Discovery, SourceKind, Target, touched
 from bot.targets_render import Output, Tools, needed, read_target, renders
@@ -222,7 +222,12 @@ def _audit_cluster(cluster: Cluster, pairs: list[Pair], outputs: dict[Pair, Side
 
 
 def _in_cluster(outcome: Outcome, cluster: Cluster) -> Outcome:
-    return replace(outcome, plan=Plan(tuple(replace(s, cluster=cluster.name) for s in outcome.plan.stages)))
+    """The outcome's stages as the cluster's (their files are in its folder of --plan-dir)."""
+    folder = cluster_folder(cluster.name)
+    stages = tuple(replace(s, cluster=cluster.name, notes=tuple(n.replace(" to stage-", f" to {folder}stage-")
+                                                                for n in s.notes))
+                   for s in outcome.plan.stages)
+    return replace(outcome, plan=Plan(stages))
 
 
 def _problem(target: Target, message: str) -> RenderProblem:

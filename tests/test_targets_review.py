@@ -263,3 +263,15 @@ def test_targets_command_on_a_plain_repository(tmp_path: Path, capsys: pytest.Ca
     repo = make_repo(tmp_path, {"vs.yaml": VS.format(subset="v1")}, {"vs.yaml": VS.format(subset="v1")})
     _, text = run(capsys, "targets", "--repo", str(repo))
     assert "a plain repository, read as one tree (1 YAML file)" in text
+
+
+def test_a_pull_request_touching_one_of_sixty_targets_renders_only_that_one(
+        tools_on_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The benchmark's repository: 50 kustomizations on a shared base and 10 charts."""
+    from tests.helpers import load_script
+
+    load_script("../benchmarks/generate").generate_targets(tmp_path / "repo")
+    data = review(capsys, tmp_path / "repo")
+    read = {name: renders for (name, _), (status, renders) in targets(data).items() if status != "unchanged"}
+    assert read == {"apps/app-07": 2} and len(data["targets"]) == 60
+    assert [(f[0], f[3]) for f in found(data)] == [("subset-add-order", "apps/app-07")]
