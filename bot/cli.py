@@ -211,6 +211,7 @@ def _diff_git(args: argparse.Namespace) -> tuple[Review, Config]:
     merge_base = git.merge_base(root, base, head)
     config = _config(args, root, None if work_tree else (root, head))
     config = _with_render(config, args, None, (root, merge_base))
+    config = targets_review.with_repo_urls(config, git.remote_urls(root))
     trees = tree.GitTrees(root, [merge_base, head])
     collected = trees.collect(config)
     return targets_review.review_diff(trees, collected, config, merge_base, head, _tools(config)), config
@@ -241,6 +242,7 @@ def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
         return targets_review.review_audit(trees, collected, config, args.repo, _tools(config), only), config
     commit = git.resolve(root, args.ref or "HEAD")
     config = _config(args, root, None if work_tree else (root, commit))
+    config = targets_review.with_repo_urls(config, git.remote_urls(root))
     only = _scope(args.paths, root, args.repo)
     trees = tree.GitTrees(root, [commit])
     collected = trees.collect(config, only)
@@ -265,6 +267,7 @@ def _targets(args: argparse.Namespace) -> str:
     else:
         label = git.resolve(root, args.ref or "HEAD")
         config = _config(args, root, None if work_tree else (root, label))
+        config = targets_review.with_repo_urls(config, git.remote_urls(root))
         trees = tree.GitTrees(root, [label])
     collected = trees.collect(config)
     found = targets_review.find_targets(trees.listings[0].files.keys(), collected.texts[0], config)

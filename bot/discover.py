@@ -104,10 +104,13 @@ def discover(paths: Collection[str], texts: Mapping[str, bytes], options: Option
 _KINDS = {Tool.PLAIN: SourceKind.PLAIN, Tool.KUSTOMIZE: SourceKind.KUSTOMIZE, Tool.HELM: SourceKind.HELM}
 
 
-def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Mapping[str, bytes]) -> Discovery:
-    """The targets a `targets:` config section names, with their inputs in this revision
-    (nothing is discovered, nothing is left out)."""
-    all_paths = frozenset(paths)
+def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Mapping[str, bytes],
+               options: Options | None = None) -> Discovery:
+    """The targets a `targets:` config section names, with their inputs in this revision. YAML files
+    no configured target reads form the plain target `repository` (folders of alternatives apart),
+    as in discovery; fixtures are left out of it when a configured target renders."""
+    options = options or Options()
+    all_paths = frozenset(p for p in paths if not p.startswith(".git/"))
     out = []
     for spec in specs:
         if spec.tool is Tool.PLAIN:
@@ -122,10 +125,20 @@ def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Map
                             values_files=spec.values_files, values=spec.values)
             closure = chart_closure(spec.path, spec.values_files, all_paths, texts)
         kind = _KINDS[spec.tool]
+        defined = (kustomization_file(spec.path, all_paths) if spec.tool is Tool.KUSTOMIZE
+                   else join(spec.path, "Chart.yaml") if spec.tool is Tool.HELM else None)
         out.append(Target(spec.name, Cluster(spec.cluster), kind, spec.path, (source,), spec.namespace,
-                          "", closure.inputs, tuple(f"remote {r} is not fetched" for r in closure.remote),
+                          defined or "", closure.inputs, tuple(f"remote {r} is not fetched" for r in closure.remote),
                           False, closure.problems))
-    return Discovery(tuple(out))
+    rendered = any(spec.tool is not Tool.PLAIN for spec in specs)
+    reasons = {p: _fixture_reason(p, options) if rendered else "" for p in all_paths}
+    kept = frozenset(p for p, why in reasons.items() if not why)
+    taken = {(t.name, t.cluster) for t in out}
+    for leftover in _plain(_Repo(kept, texts, options, frozenset(folders_of(kept))), out):
+        if (leftover.name, leftover.cluster) in taken:
+            leftover = replace(leftover, name=f"{leftover.name} (not configured)")
+        out.append(leftover)
+    return Discovery(tuple(out), tuple((p, why) for p, why in sorted(reasons.items()) if why))
 
 
 # --- what is left out, and what holds alternatives

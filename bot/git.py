@@ -50,6 +50,15 @@ def has_work_tree(root: str) -> bool:
     return _git(root, "rev-parse", "--is-inside-work-tree").decode().strip() == "true"
 
 
+def remote_urls(repo: str) -> list[str]:
+    """The URLs of the repository's remotes, in config order (none: an empty list)."""
+    try:
+        raw = _git(repo, "config", "--get-regexp", r"^remote\..*\.url$")
+    except BotError:
+        return []  # git config exits 1 when nothing matches
+    return [line.split(" ", 1)[1] for line in raw.decode("utf-8", "replace").splitlines() if " " in line]
+
+
 def read_file(repo: str, commit: str, path: str) -> bytes | None:
     """One file of a commit, from the object store; None when it is not a regular file there."""
     raw = _git(repo, "ls-tree", "-z", "--full-tree", commit, "--", path)

@@ -89,6 +89,12 @@ def read_target(target: Target, files: Mapping[str, bytes], blobs: Mapping[str, 
     may be None only when the target renders nothing."""
     if not target.sources:
         return Output(skipped=target.unresolved[0] if target.unresolved else "nothing in this repository to read")
+    # Remote bases are decided when rendering (render.allow-remote), substituteFrom variables by
+    # whether the output uses them; anything else that cannot be read offline leaves the target
+    # unreviewed rather than reviewed with parts missing.
+    blocking = [u for u in target.unresolved if not u.startswith(("remote ", "postBuild.substituteFrom"))]
+    if blocking:
+        return Output(skipped=blocking[0])
     out_files: list[SourceFile] = []
     documents: list[RenderedDocument] = []
     count, seconds = 0, 0.0

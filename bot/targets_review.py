@@ -16,6 +16,7 @@ repository) is left out on both sides and listed as not reviewed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
@@ -57,12 +58,22 @@ def find_targets(paths: Collection[str], texts: dict[str, bytes], config: Config
     """One revision's targets: the `targets:` config when set, else discovery; targets defined in an
     excluded file (config `exclude`) are left out."""
     if config.targets is not None:
-        return configured(config.targets, paths, texts)
+        return configured(config.targets, paths, texts, config.discovery)
     found = discover(paths, texts, config.discovery)
     if not config.exclude:
         return found
     kept = tuple(t for t in found.targets if not (t.defined_in and globs.match(t.defined_in, config.exclude)))
     return replace(found, targets=kept)
+
+
+def with_repo_urls(config: Config, urls: Iterable[str]) -> Config:
+    """The config with the URLs that name this repository (its remotes, the Action's repository) for
+    discovery, unless `discovery.repo-urls` gives them; local paths are not URLs of it."""
+    network = tuple(dict.fromkeys(u for u in urls if re.match(r"^(?:[a-z][a-z0-9+.-]*://(?!/)|[^/@:]+@[^/:]+:)", u)
+                                  and not u.startswith("file:")))
+    if config.discovery.repo_urls or not network:
+        return config
+    return replace(config, discovery=replace(config.discovery, repo_urls=network))
 
 
 def plain(found: Discovery, config: Config) -> bool:

@@ -303,6 +303,19 @@ def test_configured_targets_replace_discovery() -> None:
     assert found.targets[1].sources[0].release == "chart"
     assert found.targets[2].inputs == ("overlays/dev/destinationrule.yaml", "overlays/dev/kustomization.yaml",
                                        "overlays/dev/virtualservice.yaml")
+    assert found.targets[0].defined_in == "overlays/prod/kustomization.yaml"
+
+
+def test_files_no_configured_target_reads_are_the_repository_target() -> None:
+    specs = parse_targets([{"name": "prod", "source": {"kustomize": "overlays/prod"}},
+                           {"name": "repository", "cluster": "repository", "source": {"plain": ["a.yaml"]}}], "c")
+    files = {**tree(FIXTURES / "overlays" / "head"), "a.yaml": VS.encode(), "mesh/extra.yaml": VS.encode(),
+             "tests/fixture.yaml": VS.encode()}
+    found = configured(specs, files.keys(), files)
+    assert [(t.name, t.cluster.name, t.inputs) for t in found.targets[1:]] == [
+        ("repository", "repository", ("a.yaml",)),
+        ("repository (not configured)", "repository", ("mesh/extra.yaml",))]
+    assert found.left_out == (("tests/fixture.yaml", "test fixture (in a tests/ folder)"),)
 
 
 def test_a_chart_at_the_repository_root_reads_everything() -> None:

@@ -275,3 +275,33 @@ def test_a_pull_request_touching_one_of_sixty_targets_renders_only_that_one(
     read = {name: renders for (name, _), (status, renders) in targets(data).items() if status != "unchanged"}
     assert read == {"apps/app-07": 2} and len(data["targets"]) == 60
     assert [(f[0], f[3]) for f in found(data)] == [("subset-add-order", "apps/app-07")]
+
+
+def test_the_remote_names_this_repository_for_argocd_and_flux(tools_on_path: str, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """With a remote, an Application is reviewed only when its repoURL is that remote (any spelling);
+    another repository's Application with the same paths is not read from this one."""
+    repo = pull_request(FIXTURES / "argocd", tmp_path / "repo")
+    run_git(repo, "remote", "add", "origin", "git@github.com:Example/shop-deploy.git")
+    assert targets(review(capsys, repo))[("shop-prod", "prod")] == ("reviewed", 2)
+    run_git(repo, "remote", "set-url", "origin", "https://github.com/example/other-repo")
+    data = review(capsys, repo)  # the overlay is built from another repository: this change is not in it
+    assert targets(data)[("shop-prod", "prod")] == ("unchanged", 0) and data["findings"] == []
+    assert {"file": "overlays/prod/virtualservice.yaml", "reason": "not read by any deploy target "
+            "(istio-pr-bot targets lists them)"} in data["skipped"]
+    run_git(repo, "remote", "set-url", "origin", str(tmp_path / "a-local-path"))  # not a URL of it: paths decide
+    assert targets(review(capsys, repo))[("shop-prod", "prod")] == ("reviewed", 2)
+
+
+def test_values_that_are_not_in_the_repository_leave_the_target_not_reviewed(renderers: Renderers,
+                                                                              tmp_path: Path) -> None:
+    release = ("apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: shop, namespace: shop}\n"
+               "spec:\n  chart:\n    spec:\n      chart: ./charts/shop\n      sourceRef: {kind: GitRepository, "
+               "name: flux-system, namespace: flux-system}\n  valuesFrom: [{kind: Secret, name: shop-values}]\n")
+    for side in ("base", "head"):
+        shutil.copytree(FIXTURES / "chart" / side / "charts", tmp_path / side / "charts")
+        (tmp_path / side / "clusters" / "prod").mkdir(parents=True)
+        (tmp_path / side / "clusters" / "prod" / "shop.yaml").write_text(release)
+    report = review_trees(tmp_path / "base", tmp_path / "head", Config(), renderers, RenderSettings())
+    assert [(t.name, t.status, t.reason) for t in report.targets] == [
+        ("shop", "not reviewed", "valuesFrom Secret/shop-values is not read offline")]

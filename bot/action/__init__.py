@@ -59,7 +59,8 @@ def _run(runner: Runner, keep: list[object] | None) -> int:
     mode = _mode(runner)
     if mode == "publish":
         return _publish(runner)
-    config = _config(runner)
+    config = targets_review.with_repo_urls(_config(runner), [runner.repository_url(),
+                                                             *git.remote_urls(runner.workspace)])
     gh = connect(runner)
     review: Review | None = None
     number: int | None = None
