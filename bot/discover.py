@@ -19,6 +19,7 @@ import posixpath
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -65,8 +66,22 @@ class _Repo:
     paths: frozenset[str]
     texts: Mapping[str, bytes]
     options: Options
-    folders: frozenset[str] = field(default_factory=frozenset)
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def folders(self) -> frozenset[str]:
+        return folders_of(self.paths)
+
+    @cached_property
+    def kustomization_dirs(self) -> list[str]:
+        return sorted({p.rpartition("/")[0] for p in self.paths
+                       if p.endswith(KUSTOMIZATION_FILES) and p.rpartition("/")[2] in KUSTOMIZATION_FILES})
+
+    @cached_property
+    def chart_dirs(self) -> list[str]:
+        """Every folder holding a Chart.yaml."""
+        return sorted(p.rpartition("/")[0] for p in self.paths if p.endswith("Chart.yaml")
+                      and p.rpartition("/")[2] == "Chart.yaml")
 
 
 def keep_for_discovery(path: str, data: bytes) -> bool:
@@ -86,15 +101,20 @@ def discover(paths: Collection[str], texts: Mapping[str, bytes], options: Option
     """
     options = options or Options()
     every = frozenset(p for p in paths if not p.startswith(".git/"))
-    reasons = {p: _fixture_reason(p, options) for p in every}
+    # one look at all the paths at once: most repositories have no fixture folder at all
+    joined = "\n".join(every)
+    if "expected" in joined or _folder_pattern(options.fixture_folders, False).search(joined):
+        reasons = {p: _fixture_reason(p, options) for p in every}
+    else:
+        reasons = dict.fromkeys(every, "")
     kept = frozenset(p for p, why in reasons.items() if not why)
-    repo = _Repo(kept, texts, options, frozenset(folders_of(kept)))
+    repo = _Repo(kept, texts, options)
     objects = list(_objects(repo))
     targets = _argocd(repo, objects) + _flux(repo, objects)
     if not targets:
         targets = _leaf_kustomizations(repo) + _charts(repo)
     if not targets:
-        plain = _Repo(every, texts, options, frozenset(folders_of(every)), notes=repo.notes)
+        plain = _Repo(every, texts, options, notes=repo.notes)
         return Discovery(tuple(_plain(plain, [], as_read=True)), (), tuple(repo.notes))
     left_out = tuple((p, why) for p, why in sorted(reasons.items()) if why)
     targets += _plain(repo, targets)
@@ -134,7 +154,7 @@ def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Map
     reasons = {p: _fixture_reason(p, options) if rendered else "" for p in all_paths}
     kept = frozenset(p for p, why in reasons.items() if not why)
     taken = {(t.name, t.cluster) for t in out}
-    for leftover in _plain(_Repo(kept, texts, options, frozenset(folders_of(kept))), out):
+    for leftover in _plain(_Repo(kept, texts, options), out):
         if (leftover.name, leftover.cluster) in taken:
             leftover = replace(leftover, name=f"{leftover.name} (not configured)")
         out.append(leftover)
@@ -143,7 +163,16 @@ def configured(specs: Collection[TargetSpec], paths: Collection[str], texts: Map
 
 # --- what is left out, and what holds alternatives
 
+@lru_cache(maxsize=16)
+def _folder_pattern(names: tuple[str, ...], ignore_case: bool) -> re.Pattern[str]:
+    """Matches a path with a folder of one of these names (a quick test before splitting it)."""
+    alternatives = "|".join(re.escape(n) for n in names) or "(?!)"
+    return re.compile(rf"(?:^|/)(?:{alternatives})/", re.MULTILINE | (re.IGNORECASE if ignore_case else 0))
+
+
 def _fixture_reason(path: str, options: Options) -> str:
+    if "expected" not in path and not _folder_pattern(options.fixture_folders, False).search(path):
+        return ""
     parts = path.split("/")
     hit = next((p for p in parts[:-1] if p in options.fixture_folders), None)
     if hit is not None:
@@ -155,6 +184,8 @@ def _fixture_reason(path: str, options: Options) -> str:
 
 def _alternatives(path: str, options: Options) -> str | None:
     """The examples/samples/docs/tutorials folder `path` is in, if any."""
+    if not _folder_pattern(options.alternative_folders, True).search(path):
+        return None
     parts = path.split("/")
     for i, part in enumerate(parts[:-1]):
         if part.lower() in options.alternative_folders:
@@ -559,13 +590,13 @@ def _leaf_kustomizations(repo: _Repo) -> list[Target]:
 
 
 def _kustomization_folders(repo: _Repo) -> list[str]:
-    return sorted({posixpath.dirname(p) for p in repo.paths if posixpath.basename(p) in KUSTOMIZATION_FILES})
+    return repo.kustomization_dirs
 
 
 def _chart_folders(repo: _Repo) -> list[str]:
     """Folders holding a Chart.yaml that are charts of their own: not a subchart under another
     chart's `charts/`, not a `file://` dependency, not `type: library`."""
-    charts = sorted(posixpath.dirname(p) for p in repo.paths if posixpath.basename(p) == "Chart.yaml")
+    charts = repo.chart_dirs
     dependencies: set[str] = set()
     library: set[str] = set()
     for chart in charts:
@@ -621,17 +652,17 @@ def _plain(repo: _Repo, targets: list[Target], as_read: bool = False) -> list[Ta
     `as_read`: a plain repository, every YAML file read as it is (kustomization and chart folders too)."""
     built = {t.root for t in targets if any(s.tool is not Tool.PLAIN for s in t.sources)}
     if not as_read:
-        built |= set(_kustomization_folders(repo)) | {posixpath.dirname(p) for p in repo.paths
-                                                       if posixpath.basename(p) == "Chart.yaml"}
+        built |= set(repo.kustomization_dirs) | set(repo.chart_dirs)
     read = {i for t in targets for i in t.inputs if not i.endswith("/")}
     read_folders = tuple(i for t in targets for i in t.inputs if i.endswith("/") or i == "")
     groups: dict[str, list[str]] = {}
+    apart = _folder_pattern(repo.options.alternative_folders, True).search("\n".join(repo.paths)) is not None
     for path in sorted(repo.paths):
         if not path.endswith(MANIFEST_SUFFIXES) or path in read or path.startswith(read_folders):
             continue
-        if any(_under(path, f) for f in built):
+        if built and any(_under(path, f) for f in built):
             continue
-        groups.setdefault(_alternatives(path, repo.options) or "", []).append(path)
+        groups.setdefault((_alternatives(path, repo.options) if apart else None) or "", []).append(path)
     out = []
     for folder, files in sorted(groups.items()):
         name = folder or "repository"

@@ -229,15 +229,21 @@ def chart_closure(chart: str, values_files: Collection[str], paths: Collection[s
     return Closure(unique(files), unique(folders), (), unique(missing), unique(problems))
 
 
-def folders_of(paths: Collection[str]) -> set[str]:
-    """Every folder holding one of `paths`, at any depth; "" is the root."""
+def folders_of(paths: Collection[str]) -> frozenset[str]:
+    """Every folder holding one of `paths`, at any depth; "" is the root. Cached for the last few
+    sets of paths: every kustomization of a revision asks about the same ones."""
+    return _folders(paths if isinstance(paths, frozenset) else frozenset(paths))
+
+
+@lru_cache(maxsize=8)
+def _folders(paths: frozenset[str]) -> frozenset[str]:
     out = {""}
     for path in paths:
-        parent = posixpath.dirname(path)
+        parent = path.rpartition("/")[0]
         while parent and parent not in out:
             out.add(parent)
-            parent = posixpath.dirname(parent)
-    return out
+            parent = parent.rpartition("/")[0]
+    return frozenset(out)
 
 
 def _strings(value: object) -> list[str]:

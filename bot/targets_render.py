@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import buildtools, rendered
 from bot.config import Config
@@ -70,23 +70,22 @@ def renders(target: Target) -> bool:
 
 
 def needed(target: Target, paths: Collection[str]) -> set[str]:
-    """The repository files reading the target needs: its plain files, and every input of a rendered
-    source (a folder input is everything below it; "" is the whole repository)."""
-    out = {f for s in target.sources if s.tool is Tool.PLAIN for f in s.files}
+    """The repository files rendering the target needs: every input of its rendered sources (a folder
+    input is everything below it; "" is the whole repository)."""
     if not renders(target):
-        return out
-    folders = tuple(i for i in target.inputs if i.endswith("/"))
+        return set()
     if "" in target.inputs:
         return set(paths)
+    folders = tuple(i for i in target.inputs if i.endswith("/"))
     files = {i for i in target.inputs if i and not i.endswith("/")}
-    return out | {p for p in paths if p in files or p.startswith(folders)}
+    return {p for p in paths if p in files or p.startswith(folders)}
 
 
-def read_target(target: Target, files: Mapping[str, bytes], blobs: Mapping[str, str], plain: Collection[str],
-                config: Config, tools: Tools | None) -> Output:
-    """The target at one revision. `files` holds what `needed` names, `blobs` their content ids;
-    `plain` are the plain files the review reads (config `paths` and `exclude` applied); `tools`
-    may be None only when the target renders nothing."""
+def read_target(target: Target, files: Mapping[str, bytes], plain: Mapping[str, SourceFile], config: Config,
+                tools: Tools | None) -> Output:
+    """The target at one revision. `files` holds what `needed` names; `plain` are the manifest files a
+    review reads, by path (config `paths` and `exclude` applied; an unchanged file that holds none of
+    our kinds may be missing); `tools` may be None only when the target renders nothing."""
     if not target.sources:
         return Output(skipped=target.unresolved[0] if target.unresolved else "nothing in this repository to read")
     # Remote bases are decided when rendering (render.allow-remote), substituteFrom variables by
@@ -100,9 +99,9 @@ def read_target(target: Target, files: Mapping[str, bytes], blobs: Mapping[str, 
     count, seconds = 0, 0.0
     for source in target.sources:
         if source.tool is Tool.PLAIN:
-            out_files += [SourceFile(path, files[path], blobs.get(path, ""), target.name, target.cluster.name,
-                                     target.namespace or "")
-                          for path in source.files if path in files and path in plain]
+            out_files += [replace(plain[path], target=target.name, cluster=target.cluster.name,
+                                  namespace=target.namespace or "")
+                          for path in source.files if path in plain]
             continue
         if tools is None:
             raise ValueError(f"target {target.name} renders: renderers are needed")

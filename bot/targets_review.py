@@ -95,7 +95,7 @@ def review_diff(trees: Trees, collected: Collected, config: Config, base_label: 
     hit = {p.cluster for p in pairs if touched(p.base, p.head, changed)}
     chosen = [p for p in pairs if p.cluster in hit]
     needs_tools = any(renders(t) for p in chosen for t in (p.base, p.head) if t is not None)
-    reader = _Reader(trees, config, tools() if needs_tools else None)
+    reader = _Reader(trees, collected, config, tools() if needs_tools else None)
     outputs = reader.outputs(chosen, changed)
     with speed.collector_paused():
         results = [_diff_cluster(cluster, [p for p in chosen if p.cluster == cluster], outputs, config, changed)
@@ -115,7 +115,7 @@ def review_audit(trees: Trees, collected: Collected, config: Config, label: str,
     if plain(found, config):
         return analyze.review_audit(collected.files[0], config, label, collected.skipped)
     pairs = [Pair(None, t) for t in found.targets if not only or _reads_below(t, only)]
-    reader = _Reader(trees, config, tools() if any(renders(p.target) for p in pairs) else None, sides=1)
+    reader = _Reader(trees, collected, config, tools() if any(renders(p.target) for p in pairs) else None, sides=1)
     outputs = reader.outputs(pairs, frozenset())
     clusters = sorted({p.cluster for p in pairs}, key=lambda c: (c.name, c.server))
     with speed.collector_paused():
@@ -134,8 +134,10 @@ class _Reader:
     """Reads the targets of the touched clusters: each side's files in one pass, a target the change
     does not touch once for both sides."""
 
-    def __init__(self, trees: Trees, config: Config, tools: Tools | None, sides: int = 2) -> None:
+    def __init__(self, trees: Trees, collected: Collected, config: Config, tools: Tools | None,
+                 sides: int = 2) -> None:
         self.trees = trees
+        self.plain = [{f.path: f for f in files} for files in collected.files]
         self.config = config
         self.tools = tools
         self.sides = sides
@@ -157,8 +159,7 @@ class _Reader:
         for pair, side, target in jobs:
             listing = self.trees.listings[side].files
             files = {p: contents[side][p] for p in needed(target, listing.keys()) if p in contents[side]}
-            plain_files = {p for p in files if wanted(p, self.config)}
-            done[(pair, side)] = read_target(target, files, listing, plain_files, self.config, self.tools)
+            done[(pair, side)] = read_target(target, files, self.plain[side], self.config, self.tools)
         out: dict[Pair, Sides] = {}
         for pair in pairs:
             head = done.get((pair, head_side))
