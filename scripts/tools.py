@@ -1,6 +1,8 @@
 """Pinned helm and kustomize for the tests: find them at the pinned version, or build them once.
 
     python3 scripts/tools.py build [helm|kustomize ...]   build what is missing into .cache/bin
+    python3 scripts/tools.py start                        the same in the background, when Go is there
+                                                          (make test: the venv and lint overlap the build)
     python3 scripts/tools.py path NAME                    print the binary to use, or exit 1 and say why
 
 A tool is used from PATH when it reports the pinned version (scripts/tools.env), else from
@@ -116,8 +118,29 @@ def build(wanted: list[Tool]) -> list[str]:
         return problems
 
 
+def start() -> str:
+    """Start building the missing tools in a process of its own; what was done, in words. A test run
+    that needs them waits for it (the build holds .cache/tools.lock)."""
+    missing = [t for t in tools().values() if find(t) is None]
+    if not missing:
+        return ""
+    if shutil.which("go") is None:
+        return f"{', '.join(t.name for t in missing)}: not found and Go is not installed to build them"
+    log = CACHE_BIN.parent / "tools-build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "build"], stdout=out,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    return f"building {', '.join(f'{t.name} {t.version}' for t in missing)} in the background (log: {log})"
+
+
 def main(argv: list[str]) -> int:
     known = tools()
+    if argv == ["start"]:
+        said = start()
+        if said:
+            print(said, file=sys.stderr)
+        return 0
     if len(argv) >= 1 and argv[0] == "build" and set(argv[1:]) <= set(known):
         problems = build([known[n] for n in (argv[1:] or known)])
         for problem in problems:
