@@ -86,7 +86,7 @@ class _Repo:
 
 def keep_for_discovery(path: str, data: bytes) -> bool:
     """Whether discovery needs this file's text: kustomizations, charts, controller objects."""
-    name = posixpath.basename(path)
+    name = path.rpartition("/")[2]
     if name in KUSTOMIZATION_FILES or name == "Chart.yaml":
         return True
     return path.endswith(MANIFEST_SUFFIXES) and (b"argoproj.io" in data or b"toolkit.fluxcd.io" in data)

@@ -90,20 +90,24 @@ class GitTrees:
         changed = {blob for path, blobs in versions.items()
                    if len(blobs) > 1 or not all(path in p for p in present) for blob in blobs}
         manifests = {e.blob for kept in listings for e in kept}
-        candidates: dict[str, set[str]] = {}  # blob -> the paths discovery may need it for
+        candidates: dict[str, list[tuple[int, str]]] = {}  # blob -> (side, path) discovery may need it for
         if discovery:
-            for listing in self.listings:
+            for side, listing in enumerate(self.listings):
                 for path, blob in listing.files.items():
                     if _may_describe_targets(path):
-                        candidates.setdefault(blob, set()).add(path)
+                        candidates.setdefault(blob, []).append((side, path))
 
-        reviewed: set[str] = set()  # blobs kept for the review, not only for discovery
+        reviewed: set[str] = set()  # blobs kept for the review
+        described: set[str] = set()  # blobs kept for discovery
 
         def keep(blob: str, data: bytes) -> bool:
+            places = candidates.get(blob)
+            if places is not None and any(keep_for_discovery(path, data) for _, path in places):
+                described.add(blob)
             if blob in manifests and (blob in changed or len(data) > MAX_FILE_BYTES or may_matter(data)):
                 reviewed.add(blob)
                 return True
-            return any(keep_for_discovery(path, data) for path in candidates.get(blob, ()))
+            return blob in described
 
         blobs = git.read_blobs(self.repo, sorted(manifests | candidates.keys()), keep)
         files = []
@@ -118,9 +122,10 @@ class GitTrees:
                 else:
                     out.append(SourceFile(e.path, data, e.blob))
             files.append(out)
-        texts = [{path: blobs[blob] for path, blob in listing.files.items()
-                  if blob in candidates and blob in blobs and keep_for_discovery(path, blobs[blob])}
-                 for listing in self.listings] if discovery else []
+        texts: list[dict[str, bytes]] = [{} for _ in self.listings] if discovery else []
+        for blob in described:
+            for side, path in candidates[blob]:
+                texts[side][path] = blobs[blob]
         return Collected(files, list(dict.fromkeys(skipped)), texts)
 
     def read(self, side: int, paths: Collection[str]) -> dict[str, bytes]:
@@ -172,8 +177,7 @@ Trees = GitTrees | DirTrees
 
 def _may_describe_targets(path: str) -> bool:
     """Whether discovery could need the text of `path` (its name, before reading it)."""
-    name = path.rsplit("/", 1)[-1]
-    return name.endswith((".yaml", ".yml")) or name == "Kustomization"
+    return path.endswith((".yaml", ".yml", "/Kustomization")) or path == "Kustomization"
 
 
 def _walk(root: str) -> Listing:
