@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.report import Report
     from bot.targets_render import Tools
+    from bot.tree import Trees
 
 FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -226,7 +227,9 @@ def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config]:
     return targets_review.review_diff(trees, collected, config, args.base_dir, args.head_dir, _tools(config)), config
 
 
-def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
+def _one_revision(args: argparse.Namespace, paths: list[str]) -> tuple[Trees, Config, str, tuple[str, ...]]:
+    """What an audit or the targets command reads: --ref (default HEAD) of the repository, or a
+    folder that is not one, as it is; with the config, the revision's label and the PATHs in scope."""
     from bot import git, targets_review, tree
     from bot.errors import BotError
 
@@ -235,40 +238,28 @@ def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
     except BotError:
         if args.ref:
             raise
-        config = _config(args, args.repo)
-        only = _scope(args.paths, args.repo, args.repo)
-        trees: tree.Trees = tree.DirTrees([args.repo])
-        collected = trees.collect(config, only)
-        return targets_review.review_audit(trees, collected, config, args.repo, _tools(config), only), config
+        return tree.DirTrees([args.repo]), _config(args, args.repo), args.repo, _scope(paths, args.repo, args.repo)
     commit = git.resolve(root, args.ref or "HEAD")
     config = _config(args, root, None if work_tree else (root, commit))
     config = targets_review.with_repo_urls(config, git.remote_urls(root))
-    only = _scope(args.paths, root, args.repo)
-    trees = tree.GitTrees(root, [commit])
+    return tree.GitTrees(root, [commit]), config, commit, _scope(paths, root, args.repo)
+
+
+def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
+    from bot import targets_review
+
+    trees, config, label, only = _one_revision(args, args.paths)
     collected = trees.collect(config, only)
-    return targets_review.review_audit(trees, collected, config, commit, _tools(config), only), config
+    return targets_review.review_audit(trees, collected, config, label, _tools(config), only), config
 
 
 def _targets(args: argparse.Namespace) -> str:
     """The `targets` command: what discovery finds (or the config names) at one revision."""
-    from bot import git, targets_review, tree
-    from bot.errors import BotError
+    from bot import targets_review
     from bot.render import targets_listing
     from bot.targets_render import describe_tools, find_tools
 
-    try:
-        root, work_tree = _git_root(args)
-    except BotError:
-        if args.ref:
-            raise
-        config = _config(args, args.repo)
-        trees: tree.Trees = tree.DirTrees([args.repo])
-        label = args.repo
-    else:
-        label = git.resolve(root, args.ref or "HEAD")
-        config = _config(args, root, None if work_tree else (root, label))
-        config = targets_review.with_repo_urls(config, git.remote_urls(root))
-        trees = tree.GitTrees(root, [label])
+    trees, config, label, _ = _one_revision(args, [])
     collected = trees.collect(config)
     found = targets_review.find_targets(trees.listings[0].files.keys(), collected.texts[0], config)
     listing = targets_listing.Listing(label, found, targets_review.plain(found, config),

@@ -88,13 +88,7 @@ def parse_config(text: str | None, rule_ids: tuple[str, ...], source: str = FILE
     """Parse and validate a config file's text (None: defaults); `rule_ids` are the rules it may name."""
     if text is None or not text.strip():
         return Config()
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise BotError(f"{source}: not valid YAML ({_first_line(exc)})") from None
+    data = _load(text, source)
     if data is None:
         return Config()
     if not isinstance(data, dict):
@@ -107,14 +101,18 @@ def render_settings(text: str | None, source: str = FILE_NAME) -> RenderSettings
     change how its own manifests are rendered). Other keys are not looked at."""
     if text is None or not text.strip():
         return RenderSettings()
+    data = _load(text, source)
+    return parse_render(data.get("render") if isinstance(data, dict) else None, source)
+
+
+def _load(text: str, source: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        data = YAML(typ="safe", pure=True).load(text)
+        return YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
         raise BotError(f"{source}: not valid YAML ({_first_line(exc)})") from None
-    return parse_render(data.get("render") if isinstance(data, dict) else None, source)
 
 
 def _first_line(exc: Exception) -> str:
