@@ -148,6 +148,8 @@ def _kustomize(source: Source, files: Mapping[str, bytes], renderer: Renderer, t
     if kfile is None:
         return Rendered(error=f"{source.path or '.'}: no kustomization.yaml, kustomization.yml or Kustomization")
     closure = inputs.kustomization_closure(source.path, files, files)
+    if closure.outside:  # a folder there would be read from the machine the render runs on
+        return Rendered(skipped=f"{closure.outside[0]} leaves the repository; not rendered")
     if closure.remote and not allow_remote:
         return Rendered(skipped=f"remote base {closure.remote[0]} is not fetched (network is off for rendering)")
     edited = kustomize_edit.edit(files[kfile], source.edits)

@@ -40,6 +40,7 @@ class Closure:
     missing: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     kustomizations: tuple[str, ...] = ()  # folders of every kustomization reached, the root first
+    outside: tuple[str, ...] = ()  # entries that leave the repository (`../` past its root)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -155,6 +156,7 @@ def kustomization_closure(folder: str, paths: Collection[str], texts: Mapping[st
     remote: list[str] = []
     missing: list[str] = []
     problems: list[str] = []
+    leaving: list[str] = []
     seen: list[str] = []
     dirs = folders_of(paths)
 
@@ -183,6 +185,7 @@ def kustomization_closure(folder: str, paths: Collection[str], texts: Mapping[st
                 remote.append(entry)
             elif outside(path):
                 problems.append(f"{kfile}: {entry} is outside the repository")
+                leaving.append(f"{kfile}: {entry}")
             else:
                 missing.append(path + "/" if may_be_folder and not posixpath.splitext(path)[1] else path)
         home = chart_home(parsed)
@@ -191,7 +194,7 @@ def kustomization_closure(folder: str, paths: Collection[str], texts: Mapping[st
 
     visit(folder)
     return Closure(unique(files), unique(folders), unique(remote), unique(missing), unique(problems),
-                   tuple(seen))
+                   tuple(seen), unique(leaving))
 
 
 def chart_closure(chart: str, values_files: Collection[str], paths: Collection[str],

@@ -153,6 +153,15 @@ def test_files_outside_the_kustomization_root_are_refused(kustomize: Renderers) 
     assert result.error is not None and "shared/vs.yaml" in result.error
 
 
+def test_entries_that_leave_the_repository_are_never_built(kustomize: Renderers) -> None:
+    """A folder past the repository's root would be read from the machine the render runs on."""
+    files = {"app/kustomization.yaml": KUSTOMIZATION + b"resources: [vs.yaml, ../../../../../../etc/istio]\n",
+             "app/vs.yaml": VS}
+    result = render(Source(Tool.KUSTOMIZE, "app"), files, kustomize)
+    assert result.skipped == "app/kustomization.yaml: ../../../../../../etc/istio leaves the repository; not rendered"
+    assert result.output == "" and result.seconds == 0
+
+
 def test_errors_are_the_first_lines_with_repository_paths(kustomize: Renderers) -> None:
     files = {"app/kustomization.yaml": KUSTOMIZATION + b"resources: [missing.yaml]\n"}
     result = render(Source(Tool.KUSTOMIZE, "app"), files, kustomize)
