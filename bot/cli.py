@@ -19,7 +19,8 @@ FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each command's (to word a usage error in the command's terms)."""
     parser = argparse.ArgumentParser(
         prog="istio-pr-bot",
         description="Review Istio manifest changes for rollout risks and print a staged apply plan.")
@@ -48,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--ref", metavar="REV", help="revision to audit (default: HEAD; a non-git folder is read as is)")
     a.add_argument("paths", nargs="*", metavar="PATH", help="limit the audit to these files or folders")
 
-    sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
-    return parser
+    act = sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
+    return parser, {"diff": d, "audit": a, "action": act}
 
 
 def entry() -> None:
@@ -73,8 +74,10 @@ def entry() -> None:
 
 def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) -> int:
     """Run one command; `keep` receives what the run built, to outlive this call (see `entry`)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would answer with the top-level usage; the command's is the useful one
+        (commands[args.command] if args.command else parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not args.command:
         parser.print_usage(sys.stderr)
         print("istio-pr-bot: error: choose a command: diff or audit", file=sys.stderr)
@@ -86,7 +89,7 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
     from bot.errors import BotError
 
     try:
-        return _run(args, parser, keep)
+        return _run(args, commands[args.command], keep)
     except BotError as exc:
         print(f"istio-pr-bot: error: {exc}", file=sys.stderr)
         if args.debug:
@@ -155,11 +158,20 @@ def _config(args: argparse.Namespace, root: str | None) -> Config:
     return config
 
 
+def _folder(flag: str, path: str) -> str:
+    """`path`, checked to be a folder, with a message that names the option when it is not."""
+    from bot.errors import BotError
+
+    if not os.path.isdir(path):
+        raise BotError(f"{flag} {path}: {'not a directory' if os.path.exists(path) else 'no such directory'}")
+    return path
+
+
 def _diff_git(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot import git, tree
     from bot.analyze import review_diff
 
-    root = git.toplevel(args.repo)
+    root = git.toplevel(_folder("--repo", args.repo))
     config = _config(args, root)
     base, head = git.resolve(root, args.base), git.resolve(root, args.head)
     merge_base = git.merge_base(root, base, head)
@@ -171,6 +183,8 @@ def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot import tree
     from bot.analyze import review_diff
 
+    _folder("--base-dir", args.base_dir)
+    _folder("--head-dir", args.head_dir)
     config = _config(args, args.head_dir)
     base_files, _ = tree.from_dir(args.base_dir, config)  # only the head's skips concern the PR
     head_files, head_skipped = tree.from_dir(args.head_dir, config)
@@ -182,6 +196,7 @@ def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot.analyze import review_audit
     from bot.errors import BotError
 
+    _folder("--repo", args.repo)
     try:
         root = git.toplevel(args.repo)
     except BotError:

@@ -49,6 +49,8 @@ def resolve(repo: str, rev: str) -> str:
     try:
         return _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
     except BotError:
+        if not _git(repo, "rev-list", "-n", "1", "--all").strip():
+            raise BotError(f"the repository {repo} has no commits yet: commit the manifests first") from None
         shallow = _git(repo, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
         hint = " (this clone is shallow: fetch it, or check out with fetch-depth: 0)" if shallow else ""
         raise BotError(f"unknown revision {rev!r}: it is not in this clone{hint}") from None

@@ -71,7 +71,7 @@ def from_git(repo: str, commits: list[str], config: Config, only: tuple[str, ...
 
 def from_dir(root: str, config: Config, only: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
     if not os.path.isdir(root):
-        raise BotError(f"{root}: no such directory")
+        raise BotError(f"{root}: {'not a directory' if os.path.exists(root) else 'no such directory'}")
     root_real = os.path.realpath(root)
     files: list[SourceFile] = []
     skipped: list[Skipped] = []

@@ -224,10 +224,7 @@ def test_never_touches_comments_it_did_not_write(setup) -> None:  # type: ignore
 def test_all_clear_when_a_push_removes_the_istio_changes(setup) -> None:  # type: ignore[no-untyped-def]
     fake, origin, run = setup
     run("pull_request", pr_payload(fake, origin))
-    files: dict[str, str | None] = {str(p.relative_to(origin.path)): None for p in origin.path.rglob("*.yaml")}
-    for p in (ROOT / "examples" / "base").rglob("*.yaml"):
-        files[str(p.relative_to(ROOT / "examples" / "base"))] = p.read_text()
-    origin.push(files)
+    origin.push(back_to_base(origin, {}))
     fake.add_pull(7, origin.head, origin.base)
     fake.compare[(origin.base, origin.head)] = origin.base
     code, _, _, _ = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T13:00:00Z"))
@@ -344,14 +341,26 @@ def test_pull_request_target_reads_base_and_head_from_the_payload(setup) -> None
     assert code == 1 and f'"head":"{origin.head}"' in body and outputs["errors"] == "8"
 
 
-def test_on_empty_none_posts_nothing_until_there_is_something(setup) -> None:  # type: ignore[no-untyped-def]
-    fake, origin, run = setup
+def back_to_base(origin: Origin, extra: dict[str, str | None]) -> dict[str, str | None]:
+    """The files that turn the pull request's head back into the base, plus `extra`."""
     files: dict[str, str | None] = {str(p.relative_to(origin.path)): None for p in origin.path.rglob("*.yaml")}
     for p in (ROOT / "examples" / "base").rglob("*.yaml"):
         files[str(p.relative_to(ROOT / "examples" / "base"))] = p.read_text()
-    files[".istio-pr-bot.yaml"] = "comment:\n  on-empty: none\n"
-    origin.push(files)
+    return {**files, **extra}
+
+
+def test_no_comment_on_a_pull_request_without_istio_changes(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    origin.push(back_to_base(origin, {"README.md": "How we run the mesh.\n"}))
     fake.add_pull(7, origin.head, origin.base)
     fake.compare[(origin.base, origin.head)] = origin.base
-    code, _, summary, _ = run("pull_request", pr_payload(fake, origin))
-    assert code == 0 and fake.comments[7] == [] and summary.startswith("✅")
+    code, _, summary, outputs = run("pull_request", pr_payload(fake, origin))
+    assert code == 0 and fake.comments[7] == [] and writes(fake) == [] and outputs["comment-url"] == ""
+    assert summary.startswith("✅ istio-pr-bot: no Istio resources changed")
+    # comment.on-empty: comment asks for one all the same
+    origin.push({".istio-pr-bot.yaml": "comment:\n  on-empty: comment\n"})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    code, _, _, outputs = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"))
+    ((_, body),) = fake.bodies(7)
+    assert code == 0 and body.startswith("✅ istio-pr-bot: no Istio resources changed") and outputs["comment-url"]

@@ -223,3 +223,62 @@ def test_audit_paths_in_a_folder_that_is_not_a_repository(tmp_path: Path, capsys
     assert code == 0 and "No rollout risks in 2 Istio resources" in out
     code, out, err = run(capsys, "audit", "--repo", str(tree), str(tmp_path))
     assert code == 2 and out == "" and "outside" in err
+
+
+def test_unquoted_istio_version_says_quote_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "c.yaml").write_text("istio-version: 1.20\n")  # YAML reads the number 1.2
+    code, out, err = run(capsys, "audit", "--repo", str(repo), "--config", str(repo / "c.yaml"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "istio-version must be a string: quote it" in err and "1.2" in err
+    (repo / "c.yaml").write_text('istio-version: "1.20"\n')
+    assert run(capsys, "audit", "--repo", str(repo), "--config", str(repo / "c.yaml"))[0] == 0
+
+
+def test_a_bad_flag_shows_the_command_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, usage in ((["diff", "--bogus"], "usage: istio-pr-bot diff "), (["audit", "--bogus"], "usage: istio-pr-bot audit "),
+                        (["--bogus"], "usage: istio-pr-bot [-h]"), (["diff", "--base", "x"], "usage: istio-pr-bot diff ")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.startswith(usage), (argv, err)
+    assert "unrecognized arguments: --bogus" in run_err(capsys, ["diff", "--bogus"])
+
+
+def run_err(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    with pytest.raises(SystemExit):
+        main(argv)
+    return capsys.readouterr().err
+
+
+def test_a_file_where_a_folder_is_wanted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file.yaml").write_text("kind: VirtualService\n")
+    (tmp_path / "head").mkdir()
+    for argv, says in (
+        (["diff", "--base-dir", str(tmp_path / "file.yaml"), "--head-dir", str(tmp_path / "head")],
+         f"--base-dir {tmp_path / 'file.yaml'}: not a directory"),
+        (["diff", "--base-dir", str(tmp_path / "head"), "--head-dir", str(tmp_path / "nope")],
+         f"--head-dir {tmp_path / 'nope'}: no such directory"),
+        (["audit", "--repo", str(tmp_path / "file.yaml")], f"--repo {tmp_path / 'file.yaml'}: not a directory"),
+        (["diff", "--repo", str(tmp_path / "file.yaml"), "--base", "a", "--head", "b"], "not a directory"),
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1 and says in err, (argv, err)
+
+
+def test_an_empty_repository_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    for argv in (["audit", "--repo", str(empty)], ["diff", "--repo", str(empty), "--base", "main", "--head", "pr"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert "has no commits yet: commit the manifests first" in err and "unknown revision" not in err
+
+
+def test_no_istio_resources_hints_at_paths(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "c.yaml").write_text("paths: [deploy/*.yaml]\n")
+    code, out, _ = run(capsys, "audit", "--repo", str(repo), "--config", str(repo / "c.yaml"))
+    assert code == 0 and "No rollout risks in 0 Istio resources" in out
+    assert "hint: no Istio resources in the files read (paths: deploy/*.yaml)" in out and "set `paths`" in out
+    code, out, _ = run(capsys, "audit", "--repo", str(repo))
+    assert code == 0 and "hint:" not in out

@@ -56,7 +56,7 @@ def publish(runner: Runner, report: Report, gh: GitHubClient | None, target: sti
         return
     if target is not None and runner.inputs.comment != "off" and report.mode == "diff":
         body = markdown.render(report, link_base=link or None, template_text=template)
-        quiet = not report.changes and not report.findings and config.comment.get("on-empty") == "none"
+        quiet = not report.changes and not report.findings and config.on_empty == "none"
         url = _try_write(runner, "update the pull request comment",
                          lambda: sticky.sync(gh, target, body, runner.inputs.comment, runner.log, only_update=quiet))
         runner.set_output("comment-url", url or "")
