@@ -33,6 +33,7 @@ class Report:
     plan: Plan
     skipped: tuple[Skipped, ...]
     disabled: tuple[str, ...] = ()  # rule ids turned off by config
+    paths: tuple[str, ...] = ()  # the globs of files read (config `paths`), named when nothing was found
 
     def count(self, severity: Severity, introduced_only: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and (f.introduced or not introduced_only))
@@ -44,6 +45,11 @@ class Report:
     def earlier(self) -> list[Finding]:
         """Findings the change did not introduce (none in an audit)."""
         return [f for f in self.findings if not (self.mode == "audit" or f.introduced)]
+
+    @property
+    def empty(self) -> bool:
+        """No Istio resource at head and nothing to report: most likely `paths` misses the manifests."""
+        return self.resources == 0 and not self.changes and not self.findings
 
     def failing(self, fail_on: str) -> list[Finding]:
         """Headline findings at or above `fail_on`."""

@@ -232,6 +232,14 @@ def test_all_clear_when_a_push_removes_the_istio_changes(setup) -> None:  # type
     assert code == 0 and body.startswith("✅ istio-pr-bot: no Istio resources changed in this pull request.")
 
 
+def test_paths_that_match_no_manifest_are_named(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    code, stdout, summary, _ = run("workflow_dispatch", adapt(contract.webhook("workflow_dispatch"), fake),
+                                   {"paths": "k8s/**/*.yaml"})
+    assert code == 0 and summary.startswith("### ⚠️ Nothing reviewed: No rollout risks in 0 Istio resources")
+    assert "::warning::istio-pr-bot: no Istio resources in the files read (paths: k8s/**/*.yaml)" in stdout
+
+
 def test_fork_pull_request_writes_nothing(setup) -> None:  # type: ignore[no-untyped-def]
     fake, origin, run = setup
     fake.read_only.add(TOKEN)

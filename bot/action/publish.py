@@ -20,7 +20,7 @@ from bot.findings import Severity
 from bot.plan import stage_files
 from bot.render import annotations as workflow_commands
 from bot.render import json_report, markdown, sarif
-from bot.render.summary import max_severity, verdict
+from bot.render.summary import max_severity, nothing_found, verdict
 from bot.report import Report
 
 SUMMARY_BYTES = 1_000_000  # GitHub drops a step summary over 1 MiB entirely
@@ -42,6 +42,8 @@ def publish(runner: Runner, report: Report, gh: GitHubClient | None, target: sti
         runner.set_output("plan-dir", ".istio-pr-bot/plan")
     template = _template(runner, config)
     runner.summary(_summary(report, link, template))
+    if hint := nothing_found(report):
+        runner.warn(f"istio-pr-bot: {hint}")
     if runner.inputs.annotations:
         runner.log(workflow_commands.render(report))
     for severity in Severity:

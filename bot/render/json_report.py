@@ -25,7 +25,10 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def _step(s: Step) -> dict[str, Any]:
     r = s.resource
-    return {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
+    out = {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
+    if s.generated:  # not a repository file as it is: the document itself, for whoever applies the plan
+        out |= {"generated": s.generated, "document": s.source}
+    return out
 
 
 def as_dict(report: Report) -> dict[str, Any]:
@@ -48,13 +51,17 @@ def as_dict(report: Report) -> dict[str, Any]:
         ],
         "findings": [_finding(f) for f in report.findings],
         "suppressed": [{**_finding(s.finding), "reason": s.reason} for s in report.suppressed],
-        "plan": {"stages": [
-            {"title": st.title, "apply": [_step(s) for s in st.apply], "delete": [_step(s) for s in st.delete],
-             "wait": st.wait, "notes": list(st.notes)}
-            for st in report.plan.stages
-        ]},
+        "plan": {
+            "stages": [
+                {"title": st.title, "files": list(st.files), "apply": [_step(s) for s in st.apply],
+                 "delete": [_step(s) for s in st.delete], "wait": st.wait, "notes": list(st.notes)}
+                for st in report.plan.stages
+            ],
+            "left_out": [_ref(r) for r in report.plan.left_out],
+        },
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
         "disabled_rules": list(report.disabled),
+        "paths": list(report.paths),
     }
 
 

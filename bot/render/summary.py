@@ -36,3 +36,21 @@ def short_rev(rev: str | None) -> str | None:
     if rev and len(rev) == 40 and all(c in "0123456789abcdef" for c in rev):
         return rev[:12]
     return rev
+
+
+def nothing_found(report: Report) -> str:
+    """The hint for a review that found no Istio resource at all ('' otherwise)."""
+    if not report.empty:
+        return ""
+    globs = ", ".join(report.paths) or "none"
+    return (f"no Istio resources in the files read (paths: {globs}); if the manifests are elsewhere or named "
+            "otherwise, set `paths` in .istio-pr-bot.yaml (or the action's `paths` input)")
+
+
+def fix_first(report: Report) -> str:
+    """What the plan says when errors hold resources back ('' when none do)."""
+    if not report.plan.left_out:
+        return ""
+    errors = sum(1 for f in report.headline() if f.severity is Severity.ERROR)
+    return (f"Fix the {plural(errors, 'error')} first. Until then the stages leave out what the errors flag, "
+            "and what must follow it:")
