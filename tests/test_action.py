@@ -372,3 +372,54 @@ def test_no_comment_on_a_pull_request_without_istio_changes(setup) -> None:  # t
     code, _, _, outputs = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"))
     ((_, body),) = fake.bodies(7)
     assert code == 0 and body.startswith("✅ istio-pr-bot: no Istio resources changed") and outputs["comment-url"]
+
+
+def test_a_comment_from_before_comment_keys_is_still_updated(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    old = fake.add_comment(7, "### ⛔ an earlier review\n\n<!-- istio-pr-bot -->\n<!-- istio-pr-bot:meta "
+                              f'{{"head":"{origin.base}","time":"2026-11-19T00:00:00Z"}} -->\n', BOT)
+    code, _, _, outputs = run("pull_request", pr_payload(fake, origin))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and fake.comments[7][0]["id"] == old["id"] and body.startswith("### ⛔ Not safe to merge")
+    assert [m for m, _, _ in writes(fake)] == ["PATCH"]
+
+
+def test_comment_keys_racing_keep_one_comment_each(setup) -> None:  # type: ignore[no-untyped-def]
+    """A matrix by folder: two legs per key start at once; each key settles on one comment of its own,
+    and the comment without a key is never touched."""
+    fake, origin, run = setup
+    untouched = fake.add_comment(7, "### ✅ whole repository\n\n<!-- istio-pr-bot -->\n", BOT)["body"]
+    legs = {"shop": "shop/**", "payments": "payments/**"}
+
+    def race(updated: str) -> None:
+        started = [run.start("pull_request", pr_payload(fake, origin, updated=updated),
+                             {"comment-key": key, "paths": paths})
+                   for key, paths in [*legs.items(), *legs.items()]]
+        for leg in started:
+            code, _, _, _ = run.wait(leg)
+            assert code in (0, 1)
+
+    race("2026-11-20T10:00:00Z")
+    assert fake.bodies(7)[0] == ("github-actions[bot]", untouched)
+    keyed = {key: [b for _, b in fake.bodies(7) if f"<!-- istio-pr-bot key={key} -->" in b] for key in legs}
+    assert {key: len(found) for key, found in keyed.items()} == {"shop": 1, "payments": 1}
+    assert keyed["shop"][0].startswith("### ⛔ `shop` Not safe to merge as is: 5 errors")
+    assert keyed["payments"][0].startswith("### ⚠️ `payments` Review before merging: 1 warning in 1 changed")
+    assert "<!-- istio-pr-bot -->" not in keyed["shop"][0] + keyed["payments"][0]
+    ids = {c["id"] for c in fake.comments[7]}
+
+    fixed = (origin.path / "shop" / "ratings.yaml").read_text().replace("subset: beta", "subset: stable")
+    origin.push({"shop/ratings.yaml": fixed})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    race("2026-11-20T11:00:00Z")
+    assert {c["id"] for c in fake.comments[7]} == ids  # updated in place, one per key
+    assert fake.bodies(7)[0][1] == untouched
+    (shop,) = [b for _, b in fake.bodies(7) if "key=shop -->" in b]
+    assert shop.startswith("### ⛔ `shop` Not safe to merge as is: 4 errors") and origin.head in shop
+
+
+def test_a_bad_comment_key_is_refused(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    code, stdout, _, _ = run("pull_request", pr_payload(fake, origin), {"comment-key": "prod -->"})
+    assert code == 2 and "input comment-key must be 1 to 64 letters" in stdout and writes(fake) == []

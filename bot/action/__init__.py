@@ -16,6 +16,7 @@ from bot import git, tree
 from bot.action.client import GitHubClient, connect
 from bot.action.commits import ensure_commits
 from bot.action.event import commit_id
+from bot.action.inputs import comment_key
 from bot.action.publish import publish
 from bot.action.runner import Runner
 from bot.action.sticky import Target
@@ -81,7 +82,7 @@ def _run(runner: Runner, keep: list[object] | None) -> int:
     if number is not None:
         target = Target(number, event.pull.head, runner.event_time(event.pull.updated_at),
                         recheck_head=event.name != "workflow_run")
-    publish(runner, review.report, gh, target, fail_on, config)
+    publish(runner, review.report, gh, target, fail_on, config, key=runner.inputs.comment_key)
     return 1 if review.report.failing(fail_on) else 0
 
 
@@ -149,6 +150,9 @@ def _publish(runner: Runner) -> int:
         runner.notice(f"pull request #{number} is {state}; nothing to post")
         return 0
     target = Target(number, head, runner.event_time(runner.event.run_updated_at), recheck_head=False)
-    publish(runner, report, gh, target, runner.inputs.fail_on or "error", Config(), write_files=False)
+    # The key the pull_request run used, unless this step names one (checked as an input: the artifact is untrusted).
+    claimed_key = claimed.get("comment_key")
+    key = runner.inputs.comment_key or comment_key(claimed_key if isinstance(claimed_key, str) else "")
+    publish(runner, report, gh, target, runner.inputs.fail_on or "error", Config(), write_files=False, key=key)
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from bot.errors import BotError
 
 COMMENT_MODES = ("update", "hide-and-new", "new", "off")
 MODES = ("auto", "diff", "audit", "publish")
+COMMENT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Inputs:
     fail_on: str = ""
     istio_version: str = ""
     comment: str = "update"
+    comment_key: str = ""  # '' the default comment; another key keeps a comment of its own
     annotations: bool = True
     check_run: bool = False
     mode: str = "auto"
@@ -55,6 +58,7 @@ class Inputs:
             fail_on=choice("fail-on", ("", *FAIL_ON), ""),
             istio_version=get("istio-version"),
             comment=choice("comment", COMMENT_MODES, "update"),
+            comment_key=comment_key(get("comment-key")),
             annotations=flag("annotations", True),
             check_run=flag("check-run", False),
             mode=choice("mode", MODES, "auto"),
@@ -63,3 +67,11 @@ class Inputs:
             audit_issue=flag("audit-issue", False),
             report=get("report", ".istio-pr-bot/report.json"),
         )
+
+
+def comment_key(value: str) -> str:
+    """A comment key as given, checked: it goes into a hidden marker and a folder name."""
+    if value and not COMMENT_KEY.fullmatch(value):
+        raise BotError(f"input comment-key must be 1 to 64 letters, digits, '.', '_' or '-' (starting with a letter "
+                       f"or digit), got {value!r}")
+    return value

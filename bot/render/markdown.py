@@ -21,7 +21,7 @@ from bot.render.summary import max_severity, nothing_found, plural, short_rev, v
 from bot.report import Report
 from bot.rules.base import docs_url
 
-MARKER = "<!-- istio-pr-bot -->"
+MARKER = "<!-- istio-pr-bot -->"  # the default comment key's marker, unchanged since the first release
 LIMIT = 60_000  # code points; GitHub rejects bodies over 65,536 characters
 MAX_VALUE = 200  # a value longer than this is shortened
 FOLD_OVER = 5  # without errors, more warnings and notices than this fold behind one line
@@ -31,6 +31,11 @@ _ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.NOTICE: "�
 _TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.NOTICE: "Notices"}
 _CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️"}
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
+
+
+def marker(key: str = "") -> str:
+    """The hidden marker of the comment kept for `key` ('' the default): one sticky comment per key."""
+    return f"<!-- istio-pr-bot key={key} -->" if key else MARKER
 
 
 def md(value: object, limit: int = MAX_VALUE) -> str:
@@ -125,7 +130,7 @@ def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[s
     }
 
 
-def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]:
+def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict[str, Any]:
     headline, earlier = report.headline(), report.earlier()
     groups = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
@@ -154,7 +159,8 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
     pre_shown = earlier if cut.preexisting else []
     stage_files_ = stage_files(report.plan)
     return {
-        "marker": MARKER,
+        "marker": marker(key),
+        "key": key,
         "verdict": verdict(report),
         "verdict_icon": icon,
         "verdict_word": word,
@@ -248,22 +254,25 @@ def _environment(template_text: str | None) -> Any:
 
 
 def render(report: Report, link_base: str | None = None, template_text: str | None = None,
-           limit: int = LIMIT) -> str:
-    """The comment body; `template_text` (a user template, may extend comment.md.j2) replaces ours."""
+           limit: int = LIMIT, key: str = "") -> str:
+    """The comment body; `template_text` (a user template, may extend comment.md.j2) replaces ours;
+    `key` names the comment among several the bot keeps on one pull request (a checked name)."""
+    hidden = marker(key)
+    name = f"istio-pr-bot `{key}`" if key else "istio-pr-bot"
     if report.mode == "diff" and not report.changes and not report.findings:
         if hint := nothing_found(report):
-            return f"⚠️ istio-pr-bot: {md(hint, 1000)}.\n\n{MARKER}\n"
-        return f"✅ istio-pr-bot: no Istio resources changed in this pull request.\n\n{MARKER}\n"
+            return f"⚠️ {name}: {md(hint, 1000)}.\n\n{hidden}\n"
+        return f"✅ {name}: no Istio resources changed in this pull request.\n\n{hidden}\n"
     env = _environment(template_text)
     template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
     body = ""
     for level in range(9):
-        body = _tidy(str(template.render(**_context(report, link_base, _Cut(level)))))
-        if MARKER not in body:
-            body += f"\n{MARKER}\n"
+        body = _tidy(str(template.render(**_context(report, link_base, _Cut(level), key))))
+        if hidden not in body:
+            body += f"\n{hidden}\n"
         if len(body) <= limit:
             return body
-    return _hard_cut(body, limit)
+    return _hard_cut(body, limit, hidden)
 
 
 def _tidy(body: str) -> str:
@@ -280,9 +289,9 @@ def _tidy(body: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def _hard_cut(body: str, limit: int) -> str:
+def _hard_cut(body: str, limit: int, hidden: str) -> str:
     """Last resort: cut the text, close what is open, keep the marker."""
-    tail = f"\n\n… cut to fit GitHub's comment limit; the full report is in the job summary.\n\n{MARKER}\n"
+    tail = f"\n\n… cut to fit GitHub's comment limit; the full report is in the job summary.\n\n{hidden}\n"
     text = body[: limit - len(tail) - 200]
     if text.count("```") % 2:
         text += "\n```"
