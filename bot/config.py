@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import globs
 from bot.errors import BotError
 from bot.findings import Severity
 from bot.kinds import EXPORTED
@@ -62,6 +63,10 @@ class Config(MeshSettings):
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id, RuleSettings())
+
+    def reads(self, path: str) -> bool:
+        """Whether a file (path from the repository root) is read: matched by `paths`, not by `exclude`."""
+        return globs.match(path, self.paths) and not globs.match(path, self.exclude)
 
     @property
     def on_empty(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity, Skipped, Suppressed
 from bot.plan import Plan, Stage, Step
-from bot.report import ChangedResource, Report
+from bot.report import ChangedResource, ConfigChange, ConfigReview, HiddenFinding, Report
 from bot.rules import BY_ID
 from bot.values import as_dict
 
@@ -84,4 +84,16 @@ def load_report(data: Any) -> Report:
         suppressed=tuple(suppressed), skipped=tuple(skipped),
         plan=Plan(tuple(stages), tuple(_ref(r) for r in _list(plan.get("left_out"))[:1000])),
         paths=tuple(_str(p, 300) for p in _list(data.get("paths"))[:100]),
+        config_change=_config_change(data.get("config_change")),
     )
+
+
+def _config_change(data: Any) -> ConfigReview | None:
+    if not isinstance(data, dict):
+        return None
+    changes = tuple(ConfigChange(_str(c.get("key"), 300), _str(c.get("before"), 300), _str(c.get("after"), 300))
+                    for c in _list(data.get("changes"))[:200] if isinstance(c, dict))
+    hidden = tuple(HiddenFinding(f, _str(h.get("why"), 300)) for h in _list(data.get("hidden"))[:MAX_ITEMS]
+                   if isinstance(h, dict) and (f := _finding(h)))
+    return ConfigReview(_str(data.get("file"), 300), "head" if data.get("used") == "head" else "base", changes, hidden,
+                        data.get("fails_now") is True, data.get("fails_after") is True, _str(data.get("error"), 1000))

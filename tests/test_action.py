@@ -62,6 +62,19 @@ class Origin:
         self.head = git(self.path, "rev-parse", "HEAD")
         return self.head
 
+    def push_base(self, files: dict[str, str]) -> str:
+        """Commit on main (the pull request's base) and merge it into pr, as a pull request brought up to date."""
+        git(self.path, "checkout", "-q", "main")
+        for name, text in files.items():
+            (self.path / name).write_text(text)
+        git(self.path, "add", "-A")
+        git(self.path, "commit", "-qm", "settings")
+        self.base = git(self.path, "rev-parse", "HEAD")
+        git(self.path, "checkout", "-q", "pr")
+        git(self.path, "merge", "-q", "--no-edit", "main")
+        self.head = git(self.path, "rev-parse", "HEAD")
+        return self.base
+
     def clone(self, tmp: Path, name: str, ref: str) -> Path:
         ws = tmp / name
         git(tmp, "clone", "-q", "--depth", "1", "--branch", ref, f"file://{self.path}", str(ws))
@@ -365,8 +378,8 @@ def test_no_comment_on_a_pull_request_without_istio_changes(setup) -> None:  # t
     code, _, summary, outputs = run("pull_request", pr_payload(fake, origin))
     assert code == 0 and fake.comments[7] == [] and writes(fake) == [] and outputs["comment-url"] == ""
     assert summary.startswith("✅ istio-pr-bot: no Istio resources changed")
-    # comment.on-empty: comment asks for one all the same
-    origin.push({".istio-pr-bot.yaml": "comment:\n  on-empty: comment\n"})
+    # comment.on-empty: comment (on the base branch) asks for one all the same
+    origin.push_base({".istio-pr-bot.yaml": "comment:\n  on-empty: comment\n"})
     fake.add_pull(7, origin.head, origin.base)
     fake.compare[(origin.base, origin.head)] = origin.base
     code, _, _, outputs = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"))
@@ -423,3 +436,83 @@ def test_a_bad_comment_key_is_refused(setup) -> None:  # type: ignore[no-untyped
     fake, origin, run = setup
     code, stdout, _, _ = run("pull_request", pr_payload(fake, origin), {"comment-key": "prod -->"})
     assert code == 2 and "input comment-key must be 1 to 64 letters" in stdout and writes(fake) == []
+
+
+BYPASS = "fail-on: never\nrules:\n  subset-missing:\n    enabled: false\n  dr-tls-conflict:\n    enabled: false\n"
+
+
+def bypass(fake: FakeGitHub, origin: Origin) -> None:
+    """The pull request also turns its own check off: fail-on never, two rules disabled."""
+    origin.push({".istio-pr-bot.yaml": BYPASS})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+
+
+def test_a_pull_request_cannot_loosen_its_own_check(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    bypass(fake, origin)
+    code, stdout, summary, outputs = run("pull_request", pr_payload(fake, origin))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and outputs["errors"] == "8"  # judged by the base branch's settings
+    for text in (body, summary):
+        assert text.startswith("### ⛔ Not safe to merge as is: 8 errors, 8 warnings, 2 notices")
+        section = text[text.index("#### 🔧 This pull request changes its own review settings"):text.index("#### ⛔ Errors")]
+        assert "The review uses the base branch's settings, which a pull request cannot loosen" in section
+        for line in ("- **fail-on**: error → never", "- **rule dr-tls-conflict**: enabled → disabled",
+                     "- **rule subset-missing**: enabled → disabled", "**With the new settings this check would pass.**",
+                     "The new settings would hide 2 findings of this pull request:"):
+            assert line in section, line
+        hidden = [line for line in section.splitlines() if line.startswith("- Error `")]
+        assert [h.split(" · ")[0] for h in hidden] == ["- Error `dr-tls-conflict`", "- Error `subset-missing`"]
+        assert all(h.endswith(": rule disabled") for h in hidden)
+    # Its own settings, asked for explicitly, let it pass; the comment still says what the base's would do.
+    code, _, _, outputs = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"),
+                              {"config-from": "head"})
+    ((_, body),) = fake.bodies(7)
+    assert code == 0 and outputs["errors"] == "6" and body.startswith("### ⛔ Not safe to merge as is: 6 errors")
+    assert "the review uses its settings (config-from: head)" in body
+    assert "**With the base branch's settings this check would fail.**" in body
+    assert "The base branch's settings would also report 2 findings this review leaves out:" in body
+
+
+def test_pull_request_target_and_publish_read_the_base_settings(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    bypass(fake, origin)
+    code, _, _, _ = run("pull_request_target", pr_payload(fake, origin), ref="main")
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and "- **fail-on**: error → never" in body
+    fake.comments[7].clear()
+    fake.read_only.add(TOKEN)
+    code, _, _, _ = run("pull_request", pr_payload(fake, origin, fork=True))  # the unprivileged half
+    assert code == 1
+    report = json.loads((tmp_path / f"ws{run.count}" / ".istio-pr-bot" / "report.json").read_text())
+    assert report["config_change"]["used"] == "base" and len(report["config_change"]["hidden"]) == 2
+    fake.read_only.discard(TOKEN)
+    payload = adapt(contract.webhook("workflow_run", "completed"), fake)
+    payload["workflow_run"]["head_sha"] = origin.head
+    (tmp_path / "artifact.json").write_text(json.dumps(report))
+    code, _, _, _ = run("workflow_run", payload, {"report": str(tmp_path / "artifact.json")}, ref="main")
+    ((_, body),) = fake.bodies(7)
+    assert code == 0 and "**With the new settings this check would pass.**" in body
+
+
+def test_settings_the_pull_request_breaks_or_a_template_it_edits(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    template = '{% extends "comment.md.j2" %}{% block footer %}\n\nReviewed under the platform team\'s rules.\n{{ marker }}{% endblock %}'
+    origin.push_base({".istio-pr-bot.yaml": "comment:\n  template: review.md.j2\n", "review.md.j2": template})
+    origin.push({"review.md.j2": "{{ marker }} all good, merge away", ".istio-pr-bot.yaml":
+                 "comment:\n  template: review.md.j2\nfail-on: sometimes\n"})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    code, _, _, _ = run("pull_request", pr_payload(fake, origin))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and "Reviewed under the platform team's rules." in body and "merge away" not in body
+    assert "its settings cannot be used: .istio-pr-bot.yaml: fail-on must be one of" in body
+    assert "once merged, every review would stop with this error" in body
+    origin.push({".istio-pr-bot.yaml": "comment:\n  template: review.md.j2\n"})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    code, _, _, _ = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and "- **comment template review.md.j2**: edited in this pull request" in body
+    assert "Reviewed under the platform team's rules." in body

@@ -131,12 +131,51 @@ def test_errors_exit_2_with_one_line(repo: Path, capsys: pytest.CaptureFixture[s
     assert exc.value.code == 2
 
 
+def on_main(repo: Path, files: dict[str, str]) -> None:
+    """Commit on main (the base) and come back to pr."""
+    git(repo, "checkout", "-q", "main")
+    commit(repo, files, "settings")
+    git(repo, "checkout", "-q", "pr")
+
+
 def test_config_file_at_the_root_sets_severity_and_disables(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    severity: error\n")
+    on_main(repo, {".istio-pr-bot.yaml": "rules:\n  subset-add-order:\n    severity: error\n"})
     assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")[0] == 1
-    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    enabled: false\n")
+    on_main(repo, {".istio-pr-bot.yaml": "rules:\n  subset-add-order:\n    enabled: false\n"})
     code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json")
     assert code == 0 and json.loads(out)["findings"] == [] and json.loads(out)["disabled_rules"] == ["subset-add-order"]
+    # git mode reads the settings from git, like the manifests: an uncommitted file changes nothing
+    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    severity: error\n")
+    assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")[0] == 0
+    # --config FILE is read as it is, on every side
+    assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr",
+               "--config", str(repo / ".istio-pr-bot.yaml"))[0] == 1
+
+
+def test_diff_reads_the_settings_from_the_base_side(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+                                                    ) -> None:
+    """A change that loosens its own settings is judged by the base's, and the report says what it changes."""
+    commit(repo, {".istio-pr-bot.yaml": "fail-on: never\nrules:\n  subset-add-order: {severity: notice}\n"}, "loosen")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--fail-on", "warning",
+                       "--format", "json")
+    change = json.loads(out)["config_change"]
+    assert code == 1 and change["used"] == "base"
+    assert change["changes"] == [
+        {"key": "fail-on", "before": "error", "after": "never"},
+        {"key": "rule subset-add-order severity", "before": "the rule's default (warning)", "after": "notice"}]
+    assert [(h["rule"], h["why"]) for h in change["hidden"]] == [("subset-add-order", "severity warning → notice")]
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--config-from", "head")
+    assert code == 0 and "1 notice" in out and "With the base branch's settings this check would" not in out
+    # folders: the base folder's settings
+    base, head = tmp_path / "base", tmp_path / "head"
+    for folder, rev in ((base, "main"), (head, "pr")):
+        folder.mkdir()
+        git(repo, "worktree", "add", "-q", "--detach", str(folder / "t"), rev)
+    code, out, _ = run(capsys, "diff", "--base-dir", str(base / "t"), "--head-dir", str(head / "t"), "--fail-on",
+                       "warning")
+    assert code == 1 and "fail-on: error -> never" in out
+    assert run(capsys, "diff", "--base-dir", str(base / "t"), "--head-dir", str(head / "t"), "--fail-on", "warning",
+               "--config-from", "head")[0] == 0
 
 
 def test_annotation_suppresses_and_lists(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -188,13 +227,16 @@ def test_console_script_version_and_no_traceback() -> None:
 
 
 def test_config_comment_template_overrides_a_block(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / "review.md.j2").write_text('{% extends "comment.md.j2" %}{% block plan %}\n\nTalk to #mesh-oncall first.{% endblock %}')
-    (repo / ".istio-pr-bot.yaml").write_text("comment:\n  template: review.md.j2\n")
+    on_main(repo, {"review.md.j2": '{% extends "comment.md.j2" %}{% block plan %}\n\nTalk to #mesh-oncall first.'
+                                   '{% endblock %}', ".istio-pr-bot.yaml": "comment:\n  template: review.md.j2\n"})
     code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "markdown")
     assert code == 0 and "Talk to #mesh-oncall first." in out and "Rollout" not in out
-    (repo / ".istio-pr-bot.yaml").write_text("comment:\n  templat: x\n")
+    on_main(repo, {".istio-pr-bot.yaml": "comment:\n  templat: x\n"})
     code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")
-    assert code == 2 and "unknown key 'templat'" in err
+    assert code == 2 and "the base revision's settings cannot be used" in err and "unknown key 'templat'" in err
+    on_main(repo, {".istio-pr-bot.yaml": "comment:\n  template: gone.md.j2\n"})
+    code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")
+    assert code == 2 and "comment template gone.md.j2 not found" in err
 
 
 def test_audit_paths_may_be_absolute_inside_the_repository(repo: Path, capsys: pytest.CaptureFixture[str],

@@ -18,6 +18,7 @@ COMMENT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 class Inputs:
     token: str = ""
     config: str = ""
+    config_from: str = "base"  # diff: read the config and template from the base (base) or the pull request (head)
     paths: tuple[str, ...] = ()
     fail_on: str = ""
     istio_version: str = ""
@@ -54,6 +55,7 @@ class Inputs:
         return cls(
             token=get("github-token", env.get("GITHUB_TOKEN", "")),
             config=get("config"),
+            config_from=choice("config-from", ("base", "head"), "base"),
             paths=tuple(p.strip() for p in get("paths").replace("\n", ",").split(",") if p.strip()),
             fail_on=choice("fail-on", ("", *FAIL_ON), ""),
             istio_version=get("istio-version"),

@@ -5,7 +5,6 @@ and never changes the verdict."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -33,16 +32,16 @@ T = TypeVar("T")
 
 
 def publish(runner: Runner, report: Report, gh: GitHubClient | None, target: sticky.Target | None, fail_on: str,
-            config: Config, write_files: bool = True, key: str = "") -> None:
+            config: Config, template: str | None, write_files: bool = True, key: str = "") -> None:
     """Everything a step shows of `report`; `target` is the pull request to comment on (None: none);
-    `key` the comment key (each keeps its own comment, check run, audit issue and files)."""
+    `template` the comment template's text (None: ours); `key` the comment key (each keeps its own
+    comment, check run, audit issue and files)."""
     link = runner.link_base(report.head)
     if write_files:
         folder = _write_files(runner, report, target.number if target else None, key)
         runner.set_output("report-json", f"{folder}/report.json")
         runner.set_output("sarif", f"{folder}/report.sarif")
         runner.set_output("plan-dir", f"{folder}/plan")
-    template = _template(runner, config)
     runner.summary(_summary(report, link, template, key))
     if hint := nothing_found(report):
         runner.warn(f"istio-pr-bot: {hint}")
@@ -60,7 +59,7 @@ def publish(runner: Runner, report: Report, gh: GitHubClient | None, target: sti
         return
     if target is not None and runner.inputs.comment != "off" and report.mode == "diff":
         body = markdown.render(report, link_base=link or None, template_text=template, key=key)
-        quiet = not report.changes and not report.findings and config.on_empty == "none"
+        quiet = report.quiet and config.on_empty == "none"
         keyed = replace(target, marker=markdown.marker(key))
         url = _try_write(runner, "update the pull request comment",
                          lambda: sticky.sync(gh, keyed, body, runner.inputs.comment, runner.log, only_update=quiet))
@@ -90,18 +89,6 @@ def _write_files(runner: Runner, report: Report, number: int | None, key: str) -
     for file, text in stage_files(report.plan).items():
         (plan_dir / file).write_text(text)
     return name
-
-
-def _template(runner: Runner, config: Config) -> str | None:
-    """The user's comment template (config comment.template), relative to the workspace."""
-    path = config.comment.get("template")
-    if not path:
-        return None
-    try:
-        with open(os.path.join(runner.workspace, str(path)), encoding="utf-8") as fh:
-            return fh.read()
-    except OSError:
-        raise BotError(f"comment template {path} not found") from None
 
 
 def _summary(report: Report, link: str, template: str | None, key: str) -> str:

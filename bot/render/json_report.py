@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.findings import Finding, Ref, Severity
 from bot.plan import Step
-from bot.report import Report
+from bot.report import ConfigReview, Report
 from bot.rules.base import docs_url
 
 
@@ -62,6 +62,18 @@ def as_dict(report: Report) -> dict[str, Any]:
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
         "disabled_rules": list(report.disabled),
         "paths": list(report.paths),
+        "config_change": _config_change(report.config_change),
+    }
+
+
+def _config_change(change: ConfigReview | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "file": change.file, "used": change.used, "error": change.error,
+        "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes],
+        "hidden": [{**_finding(h.finding), "why": h.why} for h in change.hidden],
+        "fails_now": change.fails_now, "fails_after": change.fails_after,
     }
 
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from bot import __version__
 from bot.findings import Finding, Ref, Severity
 from bot.plan import Stage, Step, commands, stage_file, stage_files
-from bot.render.summary import max_severity, nothing_found, plural, short_rev, verdict
+from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import Report
 from bot.rules.base import docs_url
 
@@ -26,6 +26,7 @@ LIMIT = 60_000  # code points; GitHub rejects bodies over 65,536 characters
 MAX_VALUE = 200  # a value longer than this is shortened
 FOLD_OVER = 5  # without errors, more warnings and notices than this fold behind one line
 LEFT_OUT_SHOWN = 12  # resources named in the plan's "fix first" line
+HIDDEN_SHOWN = 20  # findings listed as hidden by a pull request's new settings
 
 _ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 _TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.NOTICE: "Notices"}
@@ -165,6 +166,7 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
         "verdict_icon": icon,
         "verdict_word": word,
         "hint": hint[:1].upper() + hint[1:],
+        "settings": _settings(report, link_base),
         "changes": [
             {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
              "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
@@ -198,6 +200,17 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
         "head": short_rev(report.head),
         "cut": cut.describe(),
     }
+
+
+def _settings(report: Report, link_base: str | None) -> dict[str, Any] | None:
+    change = report.config_change
+    if change is None or not change.says_something:
+        return None
+    words = settings_words(change)
+    hidden = [{**_finding(h.finding, link_base, compact=True), "why": h.why} for h in change.hidden[:HIDDEN_SHOWN]]
+    return {"lead": words.lead, "check": words.check, "hidden_lead": words.hidden,
+            "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes[:50]],
+            "hidden": hidden, "hidden_more": max(0, len(change.hidden) - HIDDEN_SHOWN)}
 
 
 def _stage(index: int, stage: Stage, cut: _Cut) -> dict[str, Any]:
@@ -259,7 +272,7 @@ def render(report: Report, link_base: str | None = None, template_text: str | No
     `key` names the comment among several the bot keeps on one pull request (a checked name)."""
     hidden = marker(key)
     name = f"istio-pr-bot `{key}`" if key else "istio-pr-bot"
-    if report.mode == "diff" and not report.changes and not report.findings:
+    if report.quiet:
         if hint := nothing_found(report):
             return f"⚠️ {name}: {md(hint, 1000)}.\n\n{hidden}\n"
         return f"✅ {name}: no Istio resources changed in this pull request.\n\n{hidden}\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.findings import Finding, Severity
 from bot.plan import commands, stage_file, stage_files
-from bot.render.summary import fix_first, nothing_found, plural, short_rev, verdict
+from bot.render.summary import fix_first, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import Report
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTICE: "36"}
@@ -23,6 +23,16 @@ def render(report: Report, colour: bool = False) -> str:
     out.append(bold(f"istio-pr-bot {report.mode} {where}: {verdict(report)}"))
     if hint := nothing_found(report):
         out.append(f"hint: {hint}")
+    if report.settings_changed and report.config_change:
+        change = report.config_change
+        words = settings_words(change)
+        out += ["", bold("Settings"), f"  {words.lead}"]
+        out += [f"    {c.key}: {c.before + ' -> ' if c.before else ''}{c.after}" for c in change.changes]
+        out += [f"  {words.check}"] if words.check else []
+        if change.hidden:
+            out.append(f"  {words.hidden}")
+            out += [f"    {h.finding.severity.value} {h.finding.rule}  {h.finding.resource.display}  "
+                    f"({h.finding.resource.file}:{h.finding.location_line}): {h.why}" for h in change.hidden]
     if report.changes:
         out += ["", bold("Changes")]
         names = [f"{c.resource.kind} {c.resource.namespace}/{c.resource.name}" for c in report.changes]

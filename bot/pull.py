@@ -1,0 +1,180 @@
+"""A change reviewed as a pull request, with settings the pull request cannot loosen.
+
+The config file and the comment template it names come from the base side by default (the base
+branch, or --base-dir): a pull request that sets `fail-on: never` or turns rules off is still judged
+by the settings it would change. When the pull request edits them, the review runs a second time
+with its own settings and the report says what would change once merged (`bot.config_change`).
+`config_from="head"` reads them from the pull request instead, for repositories that want that; the
+comparison with the base is made all the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from bot import git, tree
+from bot.analyze import Review, load_config, review_diff
+from bot.config import FILE_NAME, Config
+from bot.config_change import describe, hidden
+from bot.errors import BotError
+from bot.findings import Skipped
+from bot.load import SourceFile
+from bot.report import ConfigChange, ConfigReview
+
+Reader = Callable[[str], str | None]  # a path from the root -> that file's text on one side (None: no file)
+Files = tuple[list[SourceFile], list[SourceFile], list[Skipped]]  # base files, head files, skipped at head
+CONFIG_FROM = ("base", "head")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One side's settings as read: the config (None when it is not valid) and the template it names."""
+
+    config: Config | None
+    error: str  # why the config or its template cannot be used ('' when they can)
+    text: str | None  # the config file's text (None: no file)
+    template: str | None  # the comment template's text (None: none named)
+
+
+def _same(config: Config) -> Config:
+    return config
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Where the settings come from, and what overrides them."""
+
+    config_from: str = "base"  # base | head
+    config_file: str = FILE_NAME  # from the repository root
+    explicit: Config | None = None  # a --config FILE: used on every side, nothing to compare
+    adjust: Callable[[Config], Config] = _same  # overrides (inputs, flags) applied to every side's settings
+    fail_on: str = ""  # overrides every side's fail-on when judging whether the check fails
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    review: Review
+    config: Config  # the settings the review ran with
+    template: str | None  # the comment template they name (its text)
+
+
+def read_settings(read: Reader, config_file: str, explicit: Config | None = None,
+                  adjust: Callable[[Config], Config] = lambda c: c) -> Settings:
+    """A side's config file and template; `explicit` (a --config FILE) replaces the file."""
+    text = None if explicit else read(config_file)
+    try:
+        config = adjust(explicit or load_config(text, config_file))
+    except BotError as exc:
+        return Settings(None, str(exc), text, None)
+    path = config.comment.get("template")
+    template = read(str(path)) if path else None
+    if path and template is None:
+        return Settings(None, f"comment template {path} not found", text, None)
+    return Settings(config, "", text, template)
+
+
+def review_change(base: Reader, origin: Reader, head: Reader, files: Callable[[Config], Files],
+                  labels: tuple[str | None, str], choice: Choice = Choice()) -> Reviewed:
+    """Review base -> head with settings from `choice.config_from`'s side.
+
+    `origin` reads the side the pull request started from (the merge-base): the settings change only
+    if the pull request itself edits them there. `files(config)` lists both sides' files as `config`
+    selects them.
+    """
+    if choice.config_from not in CONFIG_FROM:
+        raise BotError(f"config-from must be base or head, got {choice.config_from!r}")
+    from_base = choice.config_from == "base"
+    current = read_settings(base, choice.config_file, choice.explicit, choice.adjust)
+    proposed = read_settings(head, choice.config_file, choice.explicit, choice.adjust)
+    if choice.config_file != FILE_NAME and choice.explicit is None and current.text is None and proposed.text is None:
+        raise BotError(f"config file {choice.config_file} not found at the base or the head revision")
+    used, other = (current, proposed) if from_base else (proposed, current)
+    if used.config is None:
+        side = "base" if from_base else "head (config-from: head)"
+        raise BotError(f"the {side} revision's settings cannot be used: {used.error}")
+    review = _review(files, used.config, labels)
+    if choice.explicit is not None or not _edited(origin, head, proposed, choice):
+        return Reviewed(review, used.config, used.template)
+    if other.config is None:
+        change = ConfigReview(choice.config_file, choice.config_from, error=other.error)
+        return Reviewed(_with(review, change), used.config, used.template)
+    second = _review(files, other.config, labels)
+    (now, before), (after, new) = ((review, used.config), (second, other.config)) if from_base else \
+        ((second, other.config), (review, used.config))
+    change = ConfigReview(
+        choice.config_file, choice.config_from,
+        describe(before, new) + _template_change(current, proposed), hidden(now.report, after.report, new),
+        fails_now=bool(now.report.failing(choice.fail_on or before.fail_on)),
+        fails_after=bool(after.report.failing(choice.fail_on or new.fail_on)))
+    return Reviewed(_with(review, change, second), used.config, used.template)
+
+
+def _edited(origin: Reader, head: Reader, proposed: Settings, choice: Choice) -> bool:
+    """Whether the pull request edits the config file, or the template it names, since it started."""
+    before = read_settings(origin, choice.config_file)
+    after = proposed if choice.adjust is _same else read_settings(head, choice.config_file)
+    return (before.text, before.template) != (after.text, after.template)
+
+
+def _review(files: Callable[[Config], Files], config: Config, labels: tuple[str | None, str]) -> Review:
+    base_files, head_files, skipped = files(config)
+    return review_diff(base_files, head_files, config, labels[0], labels[1], skipped)
+
+
+def _with(review: Review, change: ConfigReview, second: Review | None = None) -> Review:
+    snapshots = review.snapshots + (second.snapshots if second else ())
+    return Review(replace(review.report, config_change=change), snapshots)
+
+
+def _template_change(current: Settings, proposed: Settings) -> tuple[ConfigChange, ...]:
+    path = proposed.config.comment.get("template") if proposed.config else None
+    if path and current.template is not None and proposed.template != current.template and \
+            (current.config and current.config.comment.get("template")) == path:
+        return (ConfigChange(f"comment template {path}", "", "edited in this pull request"),)
+    return ()
+
+
+def git_reader(repo: str, commit: str) -> Reader:
+    def read(path: str) -> str | None:
+        data = git.read_file(repo, commit, path)
+        return None if data is None else data.decode("utf-8", "replace")
+
+    return read
+
+
+def dir_reader(root: str) -> Reader:
+    def read(path: str) -> str | None:
+        full = os.path.join(root, path)
+        try:
+            with open(full, encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise BotError(f"cannot read {full}: {exc.strerror}") from None
+
+    return read
+
+
+def review_git(repo: str, base: str, merge_base: str, head: str, choice: Choice = Choice()) -> Reviewed:
+    """A pull request in a git repository: `base` (the target branch's commit) gives the settings,
+    `merge_base` -> `head` is the change."""
+    def files(config: Config) -> Files:
+        (base_files, head_files), skipped = tree.from_git(repo, [merge_base, head], config)
+        return base_files, head_files, skipped
+
+    return review_change(git_reader(repo, base), git_reader(repo, merge_base), git_reader(repo, head), files,
+                         (merge_base, head), choice)
+
+
+def review_dirs(base_dir: str, head_dir: str, choice: Choice = Choice()) -> Reviewed:
+    """Two folders (e.g. rendered trees): the base folder gives the settings."""
+    def files(config: Config) -> Files:
+        base_files, _ = tree.from_dir(base_dir, config)  # only the head's skips concern the change
+        head_files, skipped = tree.from_dir(head_dir, config)
+        return base_files, head_files, skipped
+
+    base = dir_reader(base_dir)
+    return review_change(base, base, dir_reader(head_dir), files, (base_dir, head_dir), choice)
