@@ -120,7 +120,7 @@ def _location(ref: Ref, line: int, link_base: str | None) -> str:
 
 
 def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[str, Any]:
-    related = ", ".join(f"{md(r.display)} ({_location(r, r.line, link_base)})" for r in f.related[:5])
+    related = "; ".join(f"{md(r.display)}, {_location(r, r.line, link_base)}" for r in f.related[:5])
     if len(f.related) > 5:
         related += f" and {len(f.related) - 5} more"
     message = f.message if not compact or len(f.message) <= 300 else f.message[:299] + "…"
