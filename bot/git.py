@@ -95,7 +95,7 @@ def read_file(repo: str, commit: str, path: str, max_bytes: int = 1 << 20) -> by
         if kind != "blob" or mode not in ("100644", "100755"):
             return None
         if int(_git(repo, "cat-file", "-s", blob)) > max_bytes:
-            raise BotError(f"{path} at {commit[:12]} is larger than {max_bytes // 1024} KiB")
+            raise BotError(f"{path} is larger than {max_bytes // 1024} KiB")
         return _git(repo, "cat-file", "blob", blob)
     return None
 

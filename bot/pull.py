@@ -28,6 +28,10 @@ Files = tuple[list[SourceFile], list[SourceFile], list[Skipped]]  # base files, 
 CONFIG_FROM = ("base", "head")
 
 
+def _same(config: Config) -> Config:
+    return config
+
+
 @dataclass(frozen=True)
 class Settings:
     """One side's settings as read: the config (None when it is not valid) and the template it names."""
@@ -36,10 +40,6 @@ class Settings:
     error: str  # why the config or its template cannot be used ('' when they can)
     text: str | None  # the config file's text (None: no file)
     template: str | None  # the comment template's text (None: none named)
-
-
-def _same(config: Config) -> Config:
-    return config
 
 
 @dataclass(frozen=True)
@@ -61,15 +61,19 @@ class Reviewed:
 
 
 def read_settings(read: Reader, config_file: str, explicit: Config | None = None,
-                  adjust: Callable[[Config], Config] = lambda c: c) -> Settings:
-    """A side's config file and template; `explicit` (a --config FILE) replaces the file."""
-    text = None if explicit else read(config_file)
+                  adjust: Callable[[Config], Config] = _same) -> Settings:
+    """A side's config file and template; `explicit` (a --config FILE) replaces the file. What cannot
+    be read or used is an error value: the side may be a pull request's, and it decides what it holds."""
+    text = None
     try:
+        text = None if explicit else read(config_file)
         config = adjust(explicit or load_config(text, config_file))
+        path = config.comment.get("template")
+        if path and (os.path.isabs(str(path)) or ".." in str(path).replace("\\", "/").split("/")):
+            raise BotError(f"comment template {path} must be a path inside the repository")
+        template = read(str(path)) if path else None
     except BotError as exc:
         return Settings(None, str(exc), text, None)
-    path = config.comment.get("template")
-    template = read(str(path)) if path else None
     if path and template is None:
         return Settings(None, f"comment template {path} not found", text, None)
     return Settings(config, "", text, template)
@@ -115,7 +119,7 @@ def _edited(origin: Reader, head: Reader, proposed: Settings, choice: Choice) ->
     """Whether the pull request edits the config file, or the template it names, since it started."""
     before = read_settings(origin, choice.config_file)
     after = proposed if choice.adjust is _same else read_settings(head, choice.config_file)
-    return (before.text, before.template) != (after.text, after.template)
+    return (before.text, before.template, before.error) != (after.text, after.template, after.error)
 
 
 def _review(files: Callable[[Config], Files], config: Config, labels: tuple[str | None, str]) -> Review:

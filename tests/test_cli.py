@@ -234,9 +234,13 @@ def test_config_comment_template_overrides_a_block(repo: Path, capsys: pytest.Ca
     on_main(repo, {".istio-pr-bot.yaml": "comment:\n  templat: x\n"})
     code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")
     assert code == 2 and "the base revision's settings cannot be used" in err and "unknown key 'templat'" in err
-    on_main(repo, {".istio-pr-bot.yaml": "comment:\n  template: gone.md.j2\n"})
-    code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")
-    assert code == 2 and "comment template gone.md.j2 not found" in err
+    for template, says in (("gone.md.j2", "comment template gone.md.j2 not found"),
+                           ("../../etc/passwd", "must be a path inside the repository"),
+                           ("broken.md.j2", "the comment template does not render: TemplateSyntaxError")):
+        on_main(repo, {".istio-pr-bot.yaml": f"comment:\n  template: {template}\n", "broken.md.j2": "{% block %}"})
+        code, out, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format",
+                             "markdown")
+        assert code == 2 and out == "" and err.count("\n") == 1 and says in err, err
 
 
 def test_audit_paths_may_be_absolute_inside_the_repository(repo: Path, capsys: pytest.CaptureFixture[str],
@@ -324,3 +328,12 @@ def test_no_istio_resources_hints_at_paths(repo: Path, capsys: pytest.CaptureFix
     assert "hint: no Istio resources in the files read (paths: deploy/*.yaml)" in out and "set `paths`" in out
     code, out, _ = run(capsys, "audit", "--repo", str(repo))
     assert code == 0 and "hint:" not in out
+
+
+def test_settings_the_change_cannot_use_leave_the_review_to_the_base(repo: Path, capsys: pytest.CaptureFixture[str]
+                                                                     ) -> None:
+    commit(repo, {".istio-pr-bot.yaml": "fail-on: never\n#" + "x" * (2 << 20) + "\n"}, "a very large config")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--fail-on", "warning")
+    assert code == 1 and "its settings cannot be used: .istio-pr-bot.yaml is larger than 1024 KiB" in out
+    code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--config-from", "head")
+    assert code == 2 and err.count("\n") == 1 and "head (config-from: head) revision's settings cannot be used" in err

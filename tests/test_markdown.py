@@ -207,3 +207,17 @@ def test_user_template_can_override_a_block() -> None:
     template = '{% extends "comment.md.j2" %}{% block plan %}\n\nOur own rollout policy applies.{% endblock %}'
     text = markdown.render(diff(*_big_change(1)), template_text=template)
     assert "Our own rollout policy applies." in text and "🚦 Rollout" not in text and markdown.MARKER in text
+
+
+def test_warnings_fold_when_errors_lead_or_when_many() -> None:
+    def vs(i: int) -> str:  # a rule after a catch-all: one vs-unreachable-rule warning
+        return (f"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: v{i}\n  namespace: s\n"
+                f"spec:\n  hosts: [v{i}]\n  http:\n  - route:\n    - destination: {{host: v{i}}}\n"
+                f"  - match: [{{uri: {{prefix: /a}}}}]\n    route:\n    - destination: {{host: v{i}}}\n")
+
+    def text(n: int) -> str:
+        return markdown.render(diff({}, {f"f{i}.yaml": vs(i) for i in range(n)}))
+
+    few, many = text(5), text(6)
+    assert "#### ⚠️ Warnings introduced by this change (5)" in few and "<details><summary>⚠️" not in few
+    assert "#### ⚠️" not in many and "<details><summary>⚠️ 6 warnings introduced by this change</summary>" in many

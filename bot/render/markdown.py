@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot import __version__
+from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity
 from bot.plan import Stage, Step, commands, stage_file, stage_files
 from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
@@ -276,15 +277,20 @@ def render(report: Report, link_base: str | None = None, template_text: str | No
         if hint := nothing_found(report):
             return f"⚠️ {name}: {md(hint, 1000)}.\n\n{hidden}\n"
         return f"✅ {name}: no Istio resources changed in this pull request.\n\n{hidden}\n"
-    env = _environment(template_text)
-    template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
-    body = ""
-    for level in range(9):
-        body = _tidy(str(template.render(**_context(report, link_base, _Cut(level), key))))
-        if hidden not in body:
-            body += f"\n{hidden}\n"
-        if len(body) <= limit:
-            return body
+    from jinja2 import TemplateError
+
+    try:
+        env = _environment(template_text)
+        template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
+        bodies = (_tidy(str(template.render(**_context(report, link_base, _Cut(level), key)))) for level in range(9))
+        body = ""
+        for body in bodies:
+            if hidden not in body:
+                body += f"\n{hidden}\n"
+            if len(body) <= limit:
+                return body
+    except TemplateError as exc:
+        raise BotError(f"the comment template does not render: {type(exc).__name__}: {exc}") from None
     return _hard_cut(body, limit, hidden)
 
 
