@@ -41,6 +41,27 @@ def describe(current: Config, proposed: Config) -> tuple[ConfigChange, ...]:
     return tuple(out)
 
 
+def merge(origin: Config, base: Config, head: Config) -> Config:
+    """The settings once the pull request is merged, key by key: what the pull request changed since
+    it started (`origin` -> `head`) on top of the base branch as it is now (`base`, which may have
+    moved on). Rules and other mappings merge entry by entry."""
+    values: dict[str, Any] = {}
+    for f in fields(Config):
+        before, ours, theirs = getattr(origin, f.name), getattr(head, f.name), getattr(base, f.name)
+        if isinstance(before, Mapping) and isinstance(ours, Mapping) and isinstance(theirs, Mapping):
+            merged = dict(theirs)
+            for key in set(before) | set(ours):
+                if before.get(key) != ours.get(key):
+                    if key in ours:
+                        merged[key] = ours[key]
+                    else:
+                        merged.pop(key, None)
+            values[f.name] = merged
+        else:
+            values[f.name] = ours if ours != before else theirs
+    return Config(**values)
+
+
 def _rules(current: Config, proposed: Config) -> list[ConfigChange]:
     out = []
     for rule_id in sorted(set(current.rules) | set(proposed.rules)):

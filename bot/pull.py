@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from bot import git, tree
 from bot.analyze import Review, load_config, review_diff
 from bot.config import FILE_NAME, Config
-from bot.config_change import describe, hidden
+from bot.config_change import describe, hidden, merge
 from bot.errors import BotError
 from bot.findings import Skipped
 from bot.load import SourceFile
@@ -99,27 +99,28 @@ def review_change(base: Reader, origin: Reader, head: Reader, files: Callable[[C
         side = "base" if from_base else "head (config-from: head)"
         raise BotError(f"the {side} revision's settings cannot be used: {used.error}")
     review = _review(files, used.config, labels)
-    if choice.explicit is not None or not _edited(origin, head, proposed, choice):
+    start = read_settings(origin, choice.config_file, None, choice.adjust)
+    if choice.explicit is not None or _raw(start) == _raw(proposed):
         return Reviewed(review, used.config, used.template)
-    if other.config is None:
+    if current.config is None or proposed.config is None:
         change = ConfigReview(choice.config_file, choice.config_from, error=other.error)
         return Reviewed(_with(review, change), used.config, used.template)
-    second = _review(files, other.config, labels)
-    (now, before), (after, new) = ((review, used.config), (second, other.config)) if from_base else \
-        ((second, other.config), (review, used.config))
+    # Once merged: the pull request's edits on top of the base branch as it is now (it may have moved on).
+    merged = merge(start.config, current.config, proposed.config) if start.config else proposed.config
+    second = _review(files, merged if from_base else current.config, labels)
+    now, after = (review, second) if from_base else (second, review)
     change = ConfigReview(
         choice.config_file, choice.config_from,
-        describe(before, new) + _template_change(current, proposed), hidden(now.report, after.report, new),
-        fails_now=bool(now.report.failing(choice.fail_on or before.fail_on)),
-        fails_after=bool(after.report.failing(choice.fail_on or new.fail_on)))
+        describe(current.config, merged) + _template_change(start, current, proposed),
+        hidden(now.report, after.report, merged),
+        fails_now=bool(now.report.failing(choice.fail_on or current.config.fail_on)),
+        fails_after=bool(after.report.failing(choice.fail_on or merged.fail_on)))
     return Reviewed(_with(review, change, second), used.config, used.template)
 
 
-def _edited(origin: Reader, head: Reader, proposed: Settings, choice: Choice) -> bool:
-    """Whether the pull request edits the config file, or the template it names, since it started."""
-    before = read_settings(origin, choice.config_file)
-    after = proposed if choice.adjust is _same else read_settings(head, choice.config_file)
-    return (before.text, before.template, before.error) != (after.text, after.template, after.error)
+def _raw(settings: Settings) -> tuple[str | None, str | None, str]:
+    """What a side holds: its config file, template and why they cannot be used (an edit changes one)."""
+    return settings.text, settings.template, settings.error
 
 
 def _review(files: Callable[[Config], Files], config: Config, labels: tuple[str | None, str]) -> Review:
@@ -132,10 +133,11 @@ def _with(review: Review, change: ConfigReview, second: Review | None = None) ->
     return Review(replace(review.report, config_change=change), snapshots)
 
 
-def _template_change(current: Settings, proposed: Settings) -> tuple[ConfigChange, ...]:
-    path = proposed.config.comment.get("template") if proposed.config else None
-    if path and current.template is not None and proposed.template != current.template and \
-            (current.config and current.config.comment.get("template")) == path:
+def _template_change(start: Settings, current: Settings, proposed: Settings) -> tuple[ConfigChange, ...]:
+    """The template the settings name stays, but the pull request edits its text."""
+    path = current.config.comment.get("template") if current.config else None
+    named = proposed.config.comment.get("template") if proposed.config else None
+    if path and path == named and start.template is not None and proposed.template != start.template:
         return (ConfigChange(f"comment template {path}", "", "edited in this pull request"),)
     return ()
 

@@ -337,3 +337,15 @@ def test_settings_the_change_cannot_use_leave_the_review_to_the_base(repo: Path,
     assert code == 1 and "its settings cannot be used: .istio-pr-bot.yaml is larger than 1024 KiB" in out
     code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--config-from", "head")
     assert code == 2 and err.count("\n") == 1 and "head (config-from: head) revision's settings cannot be used" in err
+
+
+def test_a_branch_behind_its_base_is_not_said_to_undo_the_bases_changes(repo: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    on_main(repo, {".istio-pr-bot.yaml": "fail-on: warning\n"})  # after the pull request started
+    commit(repo, {".istio-pr-bot.yaml": "rules:\n  subset-add-order: {enabled: false}\n"}, "quiet a rule")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json")
+    change = json.loads(out)["config_change"]
+    assert code == 1  # the base's fail-on: warning
+    assert change["changes"] == [{"key": "rule subset-add-order", "before": "enabled", "after": "disabled"}]
+    assert [h["why"] for h in change["hidden"]] == ["rule disabled"]
+    assert change["fails_now"] is True and change["fails_after"] is False

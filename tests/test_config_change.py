@@ -70,3 +70,18 @@ def test_hidden_findings_say_why() -> None:
         read = {path: text for path, text in head.items() if proposed.reads(path)}  # as bot.tree selects files
         found = hidden(diff(base, head, current), diff(base, read, proposed), proposed)
         assert [h.why for h in found] == why, settings
+
+
+def test_once_merged_means_the_pull_requests_edits_on_top_of_the_base_as_it_is_now() -> None:
+    from bot.config_change import merge
+
+    origin = load_config("rules:\n  subset-missing: {severity: error}\n")
+    base = load_config("fail-on: warning\nrules:\n  subset-missing: {severity: error}\n  vs-unreachable-rule: "
+                       "{enabled: false}\n")  # the base branch moved on after the pull request started
+    head = load_config("rules:\n  subset-missing: {enabled: false}\n")  # the pull request's only edit
+    merged = merge(origin, base, head)
+    assert merged.fail_on == "warning" and not merged.rule("vs-unreachable-rule").enabled
+    assert not merged.rule("subset-missing").enabled
+    assert [(c.key, c.before, c.after) for c in describe(base, merged)] == [
+        ("rule subset-missing", "enabled", "disabled"),
+        ("rule subset-missing severity", "error", "the rule's default (error)")]
