@@ -16,7 +16,7 @@ from bot import checks, speed
 from bot.changes import Change, Descriptions, describe, descriptions, diff
 from bot.config import FILE_NAME, Config, parse_config
 from bot.context import Context
-from bot.findings import Finding, ParseProblem, RenderProblem, Skipped, Suppressed
+from bot.findings import Finding, ParseProblem, RenderProblem, Severity, Skipped, Suppressed
 from bot.load import Loaded, ParseCache, RenderedDocument, SourceFile, load, load_rendered
 from bot.mesh import Mesh
 from bot.plan import Plan
@@ -120,7 +120,8 @@ def diff_revisions(base: Revision, head: Revision, config: Config) -> Outcome:
     before = {f.fingerprint for f in checks.run(base_ctx, checks.enabled(config, False, {f.rule for f in found}))}
     kept, suppressed = checks.suppress([replace(f, introduced=f.fingerprint not in before) for f in found], head.mesh)
     rows = tuple(ChangedResource(c.change, c.ref(), c.paths, c.what) for c in describe(list(changes), described))
-    return Outcome(rows, tuple(checks.order(kept)), tuple(suppressed), build_plan(ctx))
+    errors = [f for f in kept if f.introduced and f.severity is Severity.ERROR]  # fixed first, left out of the plan
+    return Outcome(rows, tuple(checks.order(kept)), tuple(suppressed), build_plan(ctx, errors))
 
 
 def audit_revision(revision: Revision, config: Config) -> Outcome:
@@ -191,4 +192,4 @@ def _report(mode: str, base_label: str | None, head_label: str, head: Revision, 
     disabled = tuple(sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled))
     return Report(mode=mode, base=base_label, head=head_label, resources=len(head.mesh.by_key),
                   changes=outcome.changes, findings=outcome.findings, suppressed=outcome.suppressed,
-                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled)
+                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled, paths=config.paths)

@@ -13,6 +13,7 @@ from bot import __version__, speed
 if TYPE_CHECKING:
     from bot.analyze import Review
     from bot.config import Config
+    from bot.pull import Choice
     from bot.report import Report
     from bot.targets_render import Tools
     from bot.tree import Trees
@@ -21,7 +22,8 @@ FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each command's (to word a usage error in the command's terms)."""
     parser = argparse.ArgumentParser(
         prog="istio-pr-bot",
         description="Review Istio manifest changes for rollout risks and print a staged apply plan.")
@@ -43,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--head", metavar="REV", help="head revision (the PR's branch)")
     d.add_argument("--base-dir", metavar="DIR", help="folder holding the base tree (e.g. rendered manifests)")
     d.add_argument("--head-dir", metavar="DIR", help="folder holding the head tree")
-    d.add_argument("--plan-dir", metavar="DIR", help="write stage-N.yaml files of the staged plan here")
+    d.add_argument("--plan-dir", metavar="DIR", help="write the plan's generated documents (stage-N.yaml) here")
+    d.add_argument("--config-from", choices=("base", "head"), default="base",
+                   help="read .istio-pr-bot.yaml and the comment template from the base side (default: a change "
+                        "cannot loosen its own review) or from the head")
 
     a = sub.add_parser("audit", parents=[common], help="check every Istio resource at one revision")
     a.add_argument("--repo", metavar="DIR", default=".", help="git repository (default: current directory)")
@@ -58,8 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--config", metavar="FILE", help="config file (default: .istio-pr-bot.yaml at the root)")
     t.add_argument("--debug", action="store_true", help="show a traceback on failure")
 
-    sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
-    return parser
+    act = sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
+    return parser, {"diff": d, "audit": a, "targets": t, "action": act}
 
 
 def entry() -> None:
@@ -83,8 +88,10 @@ def entry() -> None:
 
 def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) -> int:
     """Run one command; `keep` receives what the run built, to outlive this call (see `entry`)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would answer with the top-level usage; the command's is the useful one
+        (commands[args.command] if args.command else parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not args.command:
         parser.print_usage(sys.stderr)
         print("istio-pr-bot: error: choose a command: diff, audit or targets", file=sys.stderr)
@@ -96,7 +103,7 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
     from bot.errors import BotError
 
     try:
-        return _run(args, parser, keep)
+        return _run(args, commands[args.command], keep)
     except BotError as exc:
         print(f"istio-pr-bot: error: {exc}", file=sys.stderr)
         if args.debug:
@@ -123,14 +130,15 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[o
         revs = args.base is not None or args.head is not None
         if dirs == revs or (dirs and not (args.base_dir and args.head_dir)) or (revs and not (args.base and args.head)):
             parser.error("diff needs either --base and --head, or --base-dir and --head-dir")
-        review, config = _diff_dirs(args) if dirs else _diff_git(args)
+        review, config, template = _diff_dirs(args) if dirs else _diff_git(args)
     else:
         review, config = _audit(args)
+        template = _template(config, args) if args.format == "markdown" else None
     if keep is not None:
         keep.append(review)
     report = review.report
     fail_on = args.fail_on or config.fail_on
-    text = _render(report, config, args)
+    text = _render(report, template, args)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -180,17 +188,6 @@ def _config_text(args: argparse.Namespace, root: str | None, text_at: tuple[str,
     return None
 
 
-def _with_render(config: Config, args: argparse.Namespace, root: str | None,
-                 text_at: tuple[str, str] | None = None) -> Config:
-    """The config with its `render:` settings taken from the base revision's config file (or from
-    --config FILE, which the one running the command chose)."""
-    from dataclasses import replace
-
-    from bot.config import FILE_NAME, render_settings
-
-    return replace(config, render=render_settings(_config_text(args, root, text_at), args.config or FILE_NAME))
-
-
 def _tools(config: Config) -> Callable[[], Tools]:
     from bot.targets_render import find_tools
 
@@ -204,27 +201,51 @@ def _git_root(args: argparse.Namespace) -> tuple[str, bool]:
     return root, git.has_work_tree(root)
 
 
-def _diff_git(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import git, targets_review, tree
+def _folder(flag: str, path: str) -> str:
+    """`path`, checked to be a folder, with a message that names the option when it is not."""
+    from bot.errors import BotError
 
-    root, work_tree = _git_root(args)
+    if not os.path.isdir(path):
+        raise BotError(f"{flag} {path}: {'not a directory' if os.path.exists(path) else 'no such directory'}")
+    return path
+
+
+def _choice(args: argparse.Namespace, urls: Sequence[str] = ()) -> Choice:
+    """Where a diff's settings come from: --config FILE, else the --config-from side's config file;
+    `urls` name the repository (its remotes) for discovery."""
+    from dataclasses import replace
+
+    from bot import targets_review
+    from bot.config import parse_version
+    from bot.pull import Choice
+
+    explicit = _config(args, None) if args.config else None
+    version = parse_version(args.istio_version, "--istio-version") if args.istio_version else None
+
+    def adjust(config: Config) -> Config:
+        if version:
+            config = replace(config, istio_version=version)
+        return targets_review.with_repo_urls(config, urls)
+
+    return Choice(args.config_from, explicit=explicit, fail_on=args.fail_on or "", adjust=adjust)
+
+
+def _diff_git(args: argparse.Namespace) -> tuple[Review, Config, str | None]:
+    from bot import git
+    from bot.pull import review_git
+
+    root = git.toplevel(_folder("--repo", args.repo))
     base, head = git.resolve(root, args.base), git.resolve(root, args.head)
     merge_base = git.merge_base(root, base, head)
-    config = _config(args, root, None if work_tree else (root, head))
-    config = _with_render(config, args, None, (root, merge_base))
-    config = targets_review.with_repo_urls(config, git.remote_urls(root))
-    trees = tree.GitTrees(root, [merge_base, head])
-    collected = trees.collect(config)
-    return targets_review.review_diff(trees, collected, config, merge_base, head, _tools(config)), config
+    reviewed = review_git(root, base, merge_base, head, _choice(args, git.remote_urls(root)))
+    return reviewed.review, reviewed.config, reviewed.template
 
 
-def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import targets_review, tree
+def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config, str | None]:
+    from bot.pull import review_dirs
 
-    config = _with_render(_config(args, args.head_dir), args, args.base_dir)
-    trees = tree.DirTrees([args.base_dir, args.head_dir])
-    collected = trees.collect(config)  # only the head's skips concern the PR
-    return targets_review.review_diff(trees, collected, config, args.base_dir, args.head_dir, _tools(config)), config
+    reviewed = review_dirs(_folder("--base-dir", args.base_dir), _folder("--head-dir", args.head_dir), _choice(args))
+    return reviewed.review, reviewed.config, reviewed.template
 
 
 def _one_revision(args: argparse.Namespace, paths: list[str]) -> tuple[Trees, Config, str, tuple[str, ...]]:
@@ -233,6 +254,7 @@ def _one_revision(args: argparse.Namespace, paths: list[str]) -> tuple[Trees, Co
     from bot import git, targets_review, tree
     from bot.errors import BotError
 
+    _folder("--repo", args.repo)
     try:
         root, work_tree = _git_root(args)
     except BotError:
@@ -284,7 +306,7 @@ def _scope(paths: list[str], root: str, anchor: str) -> tuple[str, ...]:
     return () if "." in out else tuple(out)  # the root itself: the whole tree
 
 
-def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
+def _render(report: Report, template: str | None, args: argparse.Namespace) -> str:
     if args.format == "json":
         from bot.render import json_report
 
@@ -296,7 +318,7 @@ def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
     if args.format == "markdown":
         from bot.render import markdown
 
-        return markdown.render(report, link_base=args.link_base, template_text=_template(config, args))
+        return markdown.render(report, link_base=args.link_base, template_text=template)
     from bot.render import text
 
     colour = not args.output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -304,7 +326,7 @@ def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
 
 
 def _template(config: Config, args: argparse.Namespace) -> str | None:
-    """The user's comment template (config comment.template), relative to the repository root."""
+    """An audit's comment template (config comment.template), relative to the folder audited."""
     from bot.errors import BotError
 
     path = config.comment.get("template")

@@ -6,15 +6,24 @@ subsets, Gateways, ServiceEntries and Services a route starts using are applied 
 route; a route stops using something before that thing is removed. A DestinationRule that both
 gains a subset a route needs and loses one a route leaves is applied twice: first with both
 subsets, at the end as written.
+
+Resources an error finding flags are left out, with whatever must follow them: the plan says to
+fix those first. Each stage applies repository files as they are where it can (`kubectl apply -f
+shop/reviews.yaml`), and generated documents only where it must. A deploy target's helm or
+kustomize output is never a repository file as it is: its documents are generated, as rendered.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Mapping
+from dataclasses import replace
+from shlex import quote
 from typing import Any
 
 from bot.changes import Change
 from bot.context import Context
+from bot.findings import Finding, Ref
 from bot.mesh import Mesh
 from bot.plan import Plan, Stage, Step
 from bot.resource import Key, Resource
@@ -25,7 +34,8 @@ Node = tuple[Key, str]  # (resource key, phase: "" | "transition")
 Entry = tuple[Step, bool, bool]  # (step, ordered against another, awaited by a later stage)
 
 
-def build_plan(ctx: Context) -> Plan:
+def build_plan(ctx: Context, errors: Collection[Finding] = ()) -> Plan:
+    """The stages, leaving out what the `errors` flag (and what must follow it): fix those first."""
     if not ctx.changes or ctx.base is None:
         return Plan(())
     changes = {c.key: c for c in ctx.changes}
@@ -58,10 +68,16 @@ def build_plan(ctx: Context) -> Plan:
         edges.add(((vs, ""), (dr, "")))
     for dr in both:
         edges.add(((dr, "transition"), (dr, "")))
-    if not edges:
-        steps = tuple(_step(c) for c in ctx.changes)
-        return Plan((Stage("Apply all changes in one step", steps, None),))
     nodes: list[Node] = [(k, "") for k in changes] + [(k, "transition") for k in sorted(both)]
+    held = _held(nodes, edges, _flagged(errors, changes))
+    nodes = [n for n in nodes if n not in held]
+    edges = {(a, b) for a, b in edges if a not in held and b not in held}
+    left_out = _left_out(errors, changes, held)
+    if not nodes:
+        return Plan((), left_out)
+    if not edges:
+        steps = [_step(changes[k]) for k, _ in nodes]
+        return Plan((_whole_files(0, "Apply all changes in one step", steps, None, {}, held, ctx),), left_out)
     levels = _levels(nodes, edges)
     linked = {n for edge in edges for n in edge}
     needed = {a for a, b in edges if levels.get(b, 0) > levels.get(a, 0)}
@@ -75,11 +91,47 @@ def build_plan(ctx: Context) -> Plan:
             change = changes[node[0]]
             step = _transition(change) if node[1] else _step(change)
             if node[0] in both and not node[1]:
-                step = Step(step.action, step.resource, step.source, note="final version: drops the old subsets")
+                step = replace(step, note="final version: drops the old subsets")
             entries.append((step, node in linked, node in needed))
         stages.append(entries)
-    all_steps = [[s for s, _, _ in st] for st in stages]
-    return Plan(tuple(_stage(i, st, i == count - 1, all_steps) for i, st in enumerate(stages)))
+    last = {node[0]: levels[node] for node in nodes if not node[1]}  # the stage of each final version
+    return Plan(tuple(_stage(i, st, i == count - 1, last, held, ctx) for i, st in enumerate(stages)), left_out)
+
+
+def _flagged(errors: Collection[Finding], changes: Mapping[Key, Change]) -> set[Key]:
+    """The changed resources the errors are about: the flagged resource when the change touches it,
+    else the changed resources the finding relates it to (a route left pointing at a subset the
+    change removes holds back the DestinationRule that removes it)."""
+    out: set[Key] = set()
+    for f in errors:
+        if f.resource.key in changes:
+            out.add(f.resource.key)
+        else:
+            out |= {r.key for r in f.related if r.key in changes}
+    return out
+
+
+def _held(nodes: list[Node], edges: set[tuple[Node, Node]], flagged: set[Key]) -> set[Node]:
+    """Nodes left out of the stages: the flagged ones and, transitively, whatever must come after them."""
+    held = {n for n in nodes if n[0] in flagged}
+    after: dict[Node, set[Node]] = {}
+    for a, b in edges:
+        after.setdefault(a, set()).add(b)
+    todo = list(held)
+    while todo:
+        for nxt in after.get(todo.pop(), ()):
+            if nxt not in held:
+                held.add(nxt)
+                todo.append(nxt)
+    return held
+
+
+def _left_out(errors: Collection[Finding], changes: Mapping[Key, Change], held: set[Node]) -> tuple[Ref, ...]:
+    """What the plan leaves out, for the reader: held resources, files that do not parse and deploy
+    targets that do not render."""
+    refs = {changes[k].ref() for k, _ in held}
+    refs |= {f.resource for f in errors if f.resource.kind in ("File", "Target")}  # broken files, unrendered targets
+    return tuple(sorted(refs, key=lambda r: (r.file, r.line, r.kind, r.name)))
 
 
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:
@@ -191,7 +243,8 @@ def _phrase(step: Step) -> str:
     return ("apply " if step.action == "apply" else "delete ") + name
 
 
-def _stage(index: int, entries: list[Entry], last: bool, all_stages: list[list[Step]]) -> Stage:
+def _stage(index: int, entries: list[Entry], last: bool, stage_of: Mapping[Key, int], held: set[Node],
+           ctx: Context) -> Stage:
     steps = [s for s, _, _ in entries]
     ordered = [_phrase(s) for s, linked, _ in entries if linked]
     loose = [s for s, linked, _ in entries if not linked]
@@ -206,15 +259,48 @@ def _stage(index: int, entries: list[Entry], last: bool, all_stages: list[list[S
         awaited = [s.resource for s, _, needed in entries if needed and s.action == "apply"]
         if awaited:
             wait = " && ".join(
-                f"istioctl x wait --for=distribution {r.kind} {r.name}.{r.namespace}" for r in awaited)
+                f"istioctl x wait --for=distribution {r.kind} {quote(f'{r.name}.{r.namespace}')}" for r in awaited)
         else:
             wait = "sleep 10  # deletions cannot be waited on: give proxies a few seconds"
-    notes = []
-    for file in sorted({s.resource.file for s in steps if s.action == "apply"}):
-        others = sorted({i + 1 for i, st in enumerate(all_stages) for s in st
-                         if s.action == "apply" and s.resource.file == file and i != index})
-        if others:
-            word = "stage" if len(others) == 1 else "stages"
-            notes.append(f"{file} also holds documents of {word} {', '.join(map(str, others))}: "
-                         f"apply only this stage's documents (--plan-dir writes them to stage-{index + 1}.yaml)")
-    return Stage(title, tuple(steps), wait, tuple(notes))
+    return _whole_files(index, title, steps, wait, stage_of, held, ctx)
+
+
+def _whole_files(index: int, title: str, steps: list[Step], wait: str | None, stage_of: Mapping[Key, int],
+                 held: set[Node], ctx: Context) -> Stage:
+    """The stage, applying repository files whole where that applies nothing too early.
+
+    A file can be applied as it is in the stage of the last of its changed documents, unless it holds
+    a document the plan leaves out: documents of earlier stages are applied again unchanged. Any
+    other document of the stage (a transition version, or one document of a file that also holds
+    a later stage's) is generated: `stage-N.yaml`.
+    """
+    held_keys = {k for k, _ in held}
+    changed_in: dict[str, list[Key]] = {}
+    for change in ctx.changes:
+        if change.head is not None:
+            changed_in.setdefault(change.head.file, []).append(change.key)
+    broken = {p.file for p in ctx.problems}
+    rendered = {c.key for c in ctx.changes if c.head is not None and c.head.rendered}
+    files: list[str] = []
+    out: list[Step] = []
+    for step in steps:
+        file = step.resource.file
+        keys = changed_in.get(file, [])
+        if step.action == "apply" and step.note.startswith("transition"):
+            step = replace(step, generated="the transition version")
+        elif step.action == "apply" and step.resource.key in rendered:
+            # helm or kustomize output: the file is a template or an overlay's input, not what is applied
+            step = replace(step, generated=f"rendered from {file} by target {step.resource.target}")
+        elif step.action == "apply":
+            later = sorted({stage_of[k] + 1 for k in keys if stage_of.get(k, index) > index})
+            if later:
+                word = "stage" if len(later) == 1 else "stages"
+                step = replace(step, generated=f"one document of {file}, which also holds documents of "
+                                                f"{word} {', '.join(map(str, later))}")
+            elif file in broken or any(k in held_keys for k in keys):
+                step = replace(step, generated=f"one document of {file}, which also holds documents left out "
+                                                "until the errors are fixed")
+            elif file not in files:
+                files.append(file)
+        out.append(step)
+    return Stage(title, tuple(out), wait, (), tuple(files))

@@ -25,10 +25,10 @@ from bot import analyze, checks, globs, speed
 from bot.analyze import Outcome, Review, Revision
 from bot.config import Config
 from bot.discover import configured, discover
-from bot.findings import RenderProblem, Skipped
+from bot.findings import Finding, Ref, RenderProblem, Skipped
 from bot.load import RenderedDocument, SourceFile
 from bot.mesh import Mesh
-from bot.plan import Plan, cluster_folder
+from bot.plan import Plan
 from bot.report import Report, TargetRow
 from bot.targets import Cluster, Discovery, SourceKind, Target, touched
 from bot.targets_render import Output, Tools, needed, read_target, renders
@@ -234,12 +234,18 @@ def _audit_cluster(cluster: Cluster, pairs: list[Pair], outputs: dict[Pair, Side
 
 
 def _in_cluster(outcome: Outcome, cluster: Cluster) -> Outcome:
-    """The outcome's stages as the cluster's (their files are in its folder of --plan-dir)."""
-    folder = cluster_folder(cluster.name)
-    stages = tuple(replace(s, cluster=cluster.name, notes=tuple(n.replace(" to stage-", f" to {folder}stage-")
-                                                                for n in s.notes))
-                   for s in outcome.plan.stages)
-    return replace(outcome, plan=Plan(stages))
+    """The outcome as the cluster's: its stages (their generated documents go to the cluster's folder),
+    and the findings and left-out resources that name no cluster yet (a file that does not parse)."""
+    def placed(ref: Ref) -> Ref:
+        return ref if ref.cluster else replace(ref, cluster=cluster.name)
+
+    def found(f: Finding) -> Finding:
+        return f if f.resource.cluster else replace(f, resource=placed(f.resource))
+
+    stages = tuple(replace(s, cluster=cluster.name) for s in outcome.plan.stages)
+    return replace(outcome, findings=tuple(found(f) for f in outcome.findings),
+                   suppressed=tuple(replace(s, finding=found(s.finding)) for s in outcome.suppressed),
+                   plan=Plan(stages, tuple(placed(r) for r in outcome.plan.left_out)))
 
 
 def _problem(target: Target, message: str) -> RenderProblem:
@@ -306,5 +312,6 @@ def _report(mode: str, base_label: str | None, head_label: str, results: list[_C
     return Report(mode=mode, base=base_label, head=head_label, resources=sum(r.resources for r in results),
                   changes=tuple(c for r in results for c in r.outcome.changes), findings=tuple(findings),
                   suppressed=tuple(s for r in results for s in r.outcome.suppressed),
-                  plan=Plan(tuple(s for r in results for s in r.outcome.plan.stages)), skipped=tuple(skips),
-                  disabled=disabled, targets=tuple(rows))
+                  plan=Plan(tuple(s for r in results for s in r.outcome.plan.stages),
+                            tuple(ref for r in results for ref in r.outcome.plan.left_out)),
+                  skipped=tuple(skips), disabled=disabled, paths=config.paths, targets=tuple(rows))

@@ -13,7 +13,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from bot import git, globs
+from bot import git
 from bot.config import Config
 from bot.discover import keep_for_discovery
 from bot.errors import BotError
@@ -26,7 +26,7 @@ LINK_SKIP = "symbolic link, not followed"
 
 
 def wanted(path: str, config: Config, only: tuple[str, ...] = ()) -> bool:
-    if not globs.match(path, config.paths) or globs.match(path, config.exclude):
+    if not config.reads(path):
         return False
     return not only or any(path == p or path.startswith(p.rstrip("/") + "/") for p in only)
 
@@ -149,7 +149,7 @@ class DirTrees:
         for root in self.roots:
             found, notes = from_dir(root, config, only)
             files.append(found)
-            skipped += notes
+            skipped = notes  # the last folder's: only the head's skipped files concern a change
         texts = []
         if discovery:
             for side, listing in enumerate(self.listings):
@@ -218,7 +218,7 @@ def from_git(repo: str, commits: list[str], config: Config, only: tuple[str, ...
 
 def from_dir(root: str, config: Config, only: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
     if not os.path.isdir(root):
-        raise BotError(f"{root}: no such directory")
+        raise BotError(f"{root}: {'not a directory' if os.path.exists(root) else 'no such directory'}")
     root_real = os.path.realpath(root)
     files: list[SourceFile] = []
     skipped: list[Skipped] = []

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.buildtools import Renderers
 from bot.cli import main
 from bot.config import Config
+from bot.plan import commands, stage_files
 from bot.render import markdown
 from bot.report_json import load_report
 from bot.targets import RenderSettings
@@ -305,3 +307,91 @@ def test_values_that_are_not_in_the_repository_leave_the_target_not_reviewed(ren
     report = review_trees(tmp_path / "base", tmp_path / "head", Config(), renderers, RenderSettings())
     assert [(t.name, t.status, t.reason) for t in report.targets] == [
         ("shop", "not reviewed", "valuesFrom Secret/shop-values is not read offline")]
+
+
+MIXED = ("targets:\n- {name: mesh, cluster: prod, source: {plain: ['mesh/*.yaml']}}\n"
+         "- {name: app, cluster: prod, source: {kustomize: app}}\n")
+
+
+def mixed_cluster(tmp_path: Path, head_config: str = MIXED) -> Path:
+    """One cluster of two configured targets: plain files (the DestinationRule, which gains subset v2)
+    and a kustomization (the VirtualService, which starts routing to v2)."""
+    two = DR + "  - name: v2\n    labels: {version: v2}\n"
+    app = {"app/kustomization.yaml": K + "resources: [vs.yaml]\n"}
+    return make_repo(tmp_path, {".istio-pr-bot.yaml": MIXED, "mesh/dr.yaml": DR, **app,
+                                "app/vs.yaml": VS.format(subset="v1")},
+                     {".istio-pr-bot.yaml": head_config, "mesh/dr.yaml": two, **app,
+                      "app/vs.yaml": VS.format(subset="v2")})
+
+
+def test_the_plan_applies_plain_files_as_they_are_and_rendered_output_as_rendered(
+        tools_on_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A kustomization's file is an input, not what the cluster gets: its resource is applied from the
+    stage document, as rendered; the plain target's file is applied as it is."""
+    repo = mixed_cluster(tmp_path)
+    data = review(capsys, repo, "--plan-dir", str(tmp_path / "plan"))
+    assert [(f[0], f[3]) for f in found(data)] == [("subset-add-order", "app")]
+    report = load_report(data)
+    assert [commands(s, i) for i, s in enumerate(report.plan.stages, start=1)] == [
+        ["kubectl apply -f mesh/dr.yaml"], ["kubectl apply -f prod/stage-2.yaml"]]
+    (step,) = report.plan.stages[1].steps
+    assert step.generated == "rendered from app/vs.yaml by target app"
+    written = {p.relative_to(tmp_path / "plan").as_posix(): p.read_text() for p in (tmp_path / "plan").rglob("*.yaml")}
+    assert list(written) == ["prod/stage-2.yaml"] and written == stage_files(report.plan)
+    (vs,) = yaml.safe_load_all(written["prod/stage-2.yaml"])
+    assert (vs["kind"], vs["metadata"]["namespace"], vs["spec"]["http"][0]["route"][0]["destination"]["subset"]) == (
+        "VirtualService", "shop", "v2")
+    text = markdown.render(report)
+    assert "kubectl apply -f app/" not in text and "kubectl apply -f mesh/dr.yaml" in text
+    assert "`prod/stage-2.yaml`: VirtualService shop/reviews as rendered from app/vs.yaml by target app" in text
+
+
+def test_chart_stages_are_rendered_documents_in_the_cluster_folder(
+        tools_on_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = load_report(review(capsys, pull_request(FIXTURES / "chart", tmp_path / "repo")))
+    assert [commands(s, i) for i, s in enumerate(report.plan.stages, start=1)] == [
+        ["kubectl apply -f prod/stage-1.yaml"], ["kubectl apply -f prod/stage-2.yaml"]]
+    assert all(s.files == () for s in report.plan.stages)
+    files = stage_files(report.plan)
+    (dr,) = yaml.safe_load_all(files["prod/stage-1.yaml"])
+    assert (dr["metadata"]["namespace"], [s["name"] for s in dr["spec"]["subsets"]]) == ("default", ["v1", "v2", "v3"])
+
+
+def test_settings_from_the_base_include_its_targets(tools_on_path: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A pull request that drops a target from `targets:` is still reviewed with the base's list, and
+    the comment says what the new list would hide."""
+    repo = mixed_cluster(tmp_path, "targets:\n- {name: mesh, cluster: prod, source: {plain: ['mesh/*.yaml']}}\n")
+    data = review(capsys, repo)
+    assert [(f[0], f[3]) for f in found(data)] == [("subset-add-order", "app")]
+    change = data["config_change"]
+    assert change["used"] == "base" and change["changes"] == [
+        {"key": "targets", "before": "[mesh, app]", "after": "[mesh]"}]
+    assert [(h["rule"], h["target"], h["why"]) for h in change["hidden"]] == [
+        ("subset-add-order", "app", "no longer reported under the new settings")]
+    _, text = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "markdown")
+    assert text.index("#### 🔧 This pull request changes its own review settings") < text.index("#### ⚠️ app · cluster prod")
+    assert "- **targets**: \\[mesh, app\\] → \\[mesh\\]" in text
+
+
+def test_render_settings_come_from_the_base_whichever_side_the_rest_does(
+        tools_on_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    remote = K + "resources:\n- vs.yaml\n- https://github.com/example/mesh//base?ref=v1\n"
+    repo = make_repo(tmp_path, {"app/kustomization.yaml": K + "resources: [vs.yaml]\n",
+                                "app/vs.yaml": VS.format(subset="v1"), ".istio-pr-bot.yaml": "fail-on: warning\n"},
+                     {"app/kustomization.yaml": remote, "app/vs.yaml": VS.format(subset="v2"),
+                      ".istio-pr-bot.yaml": "fail-on: warning\nrender:\n  allow-remote: true\n"})
+    data = review(capsys, repo, "--config-from", "head")
+    row = next(t for t in data["targets"] if t["name"] == "app")
+    assert row["status"] == "not reviewed" and row["reason"].startswith("remote base https://github.com/example/mesh")
+    assert data["config_change"]["changes"] == [
+        {"key": "render.allow-remote", "before": "false", "after": "true (used once merged: a pull request is "
+         "rendered with the base branch's render settings)"}]
+
+
+def test_a_published_report_renders_the_same_comment(tools_on_path: str, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Publish mode posts the comment from the JSON report: sections, plans and stage documents survive it."""
+    repo = mixed_cluster(tmp_path)
+    _, text = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "markdown")
+    assert markdown.render(load_report(review(capsys, repo))) == text

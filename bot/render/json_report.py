@@ -1,5 +1,6 @@
 """`--format json`, version 2 (README, "JSON report"): version 1 with the deploy target and cluster of
-every change, finding and plan step, the cluster of every stage, and the list of targets."""
+every change, finding, plan step and left-out resource, the cluster of every stage, and the list of
+targets."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from bot.findings import Finding, Ref, Severity
 from bot.plan import Step
-from bot.report import Report, TargetRow
+from bot.report import ConfigReview, Report, TargetRow
 from bot.rules.base import docs_url
 
 VERSION = 2
@@ -33,8 +34,11 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def _step(s: Step) -> dict[str, Any]:
     r = s.resource
-    return {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note,
-            "target": r.target or None}
+    out = {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note,
+           "target": r.target or None}
+    if s.generated:  # not a repository file as it is: the document itself, for whoever applies the plan
+        out |= {"generated": s.generated, "document": s.source}
+    return out
 
 
 def _target(t: TargetRow) -> dict[str, Any]:
@@ -64,14 +68,31 @@ def as_dict(report: Report) -> dict[str, Any]:
         ],
         "findings": [_finding(f) for f in report.findings],
         "suppressed": [{**_finding(s.finding), "reason": s.reason} for s in report.suppressed],
-        "plan": {"stages": [
-            {"title": st.title, "apply": [_step(s) for s in st.apply], "delete": [_step(s) for s in st.delete],
-             "wait": st.wait, "notes": list(st.notes), "cluster": st.cluster or None}
-            for st in report.plan.stages
-        ]},
+        "plan": {
+            "stages": [
+                {"title": st.title, "files": list(st.files), "apply": [_step(s) for s in st.apply],
+                 "delete": [_step(s) for s in st.delete], "wait": st.wait, "notes": list(st.notes),
+                 "cluster": st.cluster or None}
+                for st in report.plan.stages
+            ],
+            "left_out": [{**_ref(r), **_placed(r)} for r in report.plan.left_out],
+        },
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
         "disabled_rules": list(report.disabled),
+        "paths": list(report.paths),
+        "config_change": _config_change(report.config_change),
         "targets": [_target(t) for t in report.targets],
+    }
+
+
+def _config_change(change: ConfigReview | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "file": change.file, "used": change.used, "error": change.error,
+        "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes],
+        "hidden": [{**_finding(h.finding), "why": h.why} for h in change.hidden],
+        "fails_now": change.fails_now, "fails_after": change.fails_after,
     }
 
 

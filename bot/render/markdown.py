@@ -1,5 +1,9 @@
 """`--format markdown`: the review comment, rendered from `bot/templates/comment.md.j2`.
 
+With deploy targets, each target the change touches (or that has findings, or could not be read)
+gets a section: its errors, its cluster's plan (in the last section of the cluster), what may be
+skipped. Clusters come in the order of their worst finding, errors first.
+
 Every value that comes from a manifest is escaped: it can produce no raw HTML, @mention, #reference,
 link, broken table row or broken code span. The body stays under GitHub's comment limit by cutting,
 in order, the changed-resource table, notices, pre-existing findings, warnings beyond the first
@@ -16,20 +20,29 @@ from typing import Any
 from urllib.parse import quote
 
 from bot import __version__
+from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity
-from bot.plan import Stage, cluster_folder
-from bot.render.summary import by_cluster, max_severity, plural, short_rev, verdict
-from bot.report import ChangedResource, Report
+from bot.plan import Plan, Stage, Step, by_cluster, commands, stage_file, stage_files
+from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
+from bot.report import ChangedResource, Report, TargetRow
 from bot.rules.base import docs_url
 
-MARKER = "<!-- istio-pr-bot -->"
+MARKER = "<!-- istio-pr-bot -->"  # the default comment key's marker, unchanged since the first release
 LIMIT = 60_000  # code points; GitHub rejects bodies over 65,536 characters
 MAX_VALUE = 200  # a value longer than this is shortened
+FOLD_OVER = 5  # without errors, more warnings and notices than this fold behind one line
+LEFT_OUT_SHOWN = 12  # resources named in the plan's "fix first" line
+HIDDEN_SHOWN = 20  # findings listed as hidden by a pull request's new settings
 
 _ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 _TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.NOTICE: "Notices"}
 _CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️"}
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
+
+
+def marker(key: str = "") -> str:
+    """The hidden marker of the comment kept for `key` ('' the default): one sticky comment per key."""
+    return f"<!-- istio-pr-bot key={key} -->" if key else MARKER
 
 
 def md(value: object, limit: int = MAX_VALUE, html: bool = False) -> str:
@@ -60,41 +73,46 @@ def fence(text: str, lang: str = "", indent: str = "") -> str:
 
 @dataclass
 class _Cut:
-    """How much to leave out, from nothing (level 0) to the minimum (level 7)."""
+    """How much to leave out, from nothing (level 0) to the minimum (level 8)."""
 
     level: int = 0
 
     @property
+    def documents(self) -> bool:
+        return self.level < 1
+
+    @property
     def changes_rows(self) -> int | None:
-        return None if self.level < 1 else (50 if self.level == 1 else 0)
+        return None if self.level < 2 else (50 if self.level == 2 else 0)
 
     @property
     def notices(self) -> bool:
-        return self.level < 3
-
-    @property
-    def preexisting(self) -> bool:
         return self.level < 4
 
     @property
+    def preexisting(self) -> bool:
+        return self.level < 5
+
+    @property
     def max_warnings(self) -> int | None:
-        return None if self.level < 5 else 20
+        return None if self.level < 6 else 20
 
     @property
     def stage_items(self) -> bool:
-        return self.level < 6
+        return self.level < 7
 
     @property
     def max_errors(self) -> int | None:
-        return None if self.level < 7 else 50
+        return None if self.level < 8 else 50
 
     def describe(self) -> str:
-        parts = ["changed-resource table"] if self.level >= 1 else []
-        parts += ["notices"] if self.level >= 3 else []
-        parts += ["pre-existing findings"] if self.level >= 4 else []
-        parts += ["warnings after the first 20"] if self.level >= 5 else []
-        parts += ["per-stage resource lists and waits"] if self.level >= 6 else []
-        parts += ["errors after the first 50, and their details"] if self.level >= 7 else []
+        parts = ["generated documents"] if self.level >= 1 else []
+        parts += ["changed-resource table"] if self.level >= 2 else []
+        parts += ["notices"] if self.level >= 4 else []
+        parts += ["pre-existing findings"] if self.level >= 5 else []
+        parts += ["warnings after the first 20"] if self.level >= 6 else []
+        parts += ["per-stage resource lists and waits"] if self.level >= 7 else []
+        parts += ["errors after the first 50, and their details"] if self.level >= 8 else []
         if not parts:
             return ""
         return ("shortened to fit GitHub's comment limit (" + ", ".join(parts) + "); the full report is in the job "
@@ -109,7 +127,7 @@ def _location(ref: Ref, line: int, link_base: str | None) -> str:
 
 
 def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[str, Any]:
-    related = ", ".join(f"{md(r.display)} ({_location(r, r.line, link_base)})" for r in f.related[:5])
+    related = "; ".join(f"{md(r.display)}, {_location(r, r.line, link_base)}" for r in f.related[:5])
     if len(f.related) > 5:
         related += f" and {len(f.related) - 5} more"
     message = f.message if not compact or len(f.message) <= 300 else f.message[:299] + "…"
@@ -120,7 +138,7 @@ def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[s
     }
 
 
-def _groups(report: Report, found: list[Finding], link_base: str | None, cut: _Cut) -> list[dict[str, Any]]:
+def _groups(report: Report, found: Sequence[Finding], link_base: str | None, cut: _Cut) -> list[dict[str, Any]]:
     """Findings by severity, as far as the cut level lets them be shown."""
     groups = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
@@ -131,86 +149,162 @@ def _groups(report: Report, found: list[Finding], link_base: str | None, cut: _C
                  Severity.NOTICE: None if cut.notices else 0}[severity]
         shown = chosen if limit is None else chosen[:limit]
         title = _TITLES[severity] + (" introduced by this change" if report.mode == "diff" else "")
-        groups.append({"icon": _ICONS[severity], "title": title, "count": len(chosen),
-                       "findings": [_finding(f, link_base, compact=cut.level >= 7) for f in shown],
+        groups.append({"severity": severity.value, "icon": _ICONS[severity], "title": title, "count": len(chosen),
+                       "findings": [_finding(f, link_base, compact=cut.level >= 8) for f in shown],
                        "hidden": len(chosen) - len(shown)})
     return groups
 
 
-def _change_rows(changes: Sequence[ChangedResource], link_base: str | None) -> list[dict[str, Any]]:
-    return [{"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
+def _folded(report: Report, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """Errors stay open; warnings and notices fold behind one line when errors lead (anywhere in the
+    comment), or when they are many."""
+    others = [g for g in groups if g["severity"] != "error"]
+    errors = any(f.severity is Severity.ERROR for f in report.headline())
+    fold = len(others) > 0 and (errors or sum(g["count"] for g in others) > FOLD_OVER)
+    collapsed = others if fold else []
+    return {
+        "groups": [g for g in groups if g not in collapsed],
+        "collapsed": collapsed,
+        "collapsed_summary": " and ".join(f"{g['icon']} {plural(g['count'], g['severity'])}" for g in collapsed)
+        + (" introduced by this change" if report.mode == "diff" else ""),
+    }
+
+
+def _change_rows(changes: Sequence[ChangedResource], link_base: str | None, cut: _Cut) -> dict[str, Any]:
+    rows = changes if cut.changes_rows is None else changes[: cut.changes_rows]
+    return {
+        "changes": [
+            {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
              "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
-             "file_link": _location(c.resource, c.resource.line, link_base)} for c in changes]
+             "file_link": _location(c.resource, c.resource.line, link_base)}
+            for c in rows
+        ],
+        "changes_total": len(changes),
+        "changes_hidden": len(changes) - len(rows),
+    }
 
 
-def _sections(report: Report, link_base: str | None, cut: _Cut) -> tuple[list[dict[str, Any]], list[Finding]]:
-    """A section per target the change touches, or whose resources have findings, or that could not
-    be read; and the findings that belong to no target."""
+def _plan(report: Report, plan: Plan, cut: _Cut, scope: str = "") -> dict[str, Any]:
+    """One plan (with deploy targets, a cluster's) as the `rollout` macro shows it; `scope` names the
+    cluster and, when several targets share it, those targets."""
+    cluster = plan.stages[0].cluster if plan.stages else plan.left_out[0].cluster if plan.left_out else ""
+    errors = [f for f in report.headline()
+              if f.severity is Severity.ERROR and (not report.targets or f.resource.cluster == cluster)]
+    files = stage_files(plan)
+    return {
+        "scope": scope,
+        "error_count": plural(len(errors), "error"),
+        "left_out": [r.display for r in plan.left_out[:LEFT_OUT_SHOWN]],
+        "left_out_more": max(0, len(plan.left_out) - LEFT_OUT_SHOWN),
+        "stages": [_stage(i, st, cut) for i, st in enumerate(plan.stages, start=1)],
+        "staged": plan.staged,
+        "documents": [_document(i, st, files) for i, st in enumerate(plan.stages, start=1)
+                      if st.generated] if cut.documents else [],
+        "documents_cut": ", ".join(files) if not cut.documents else "",
+        "stage_files": stage_file(0, cluster).replace("stage-0", "stage-N"),
+    }
+
+
+def _sections(report: Report, link_base: str | None,
+              cut: _Cut) -> tuple[list[dict[str, Any]], list[Finding], list[dict[str, Any]]]:
+    """A section per target the change touches, or that has findings, or that could not be read (the
+    clusters with the worst findings first), each cluster's plan in the cluster's last section; the
+    findings that belong to no section; and the plans of clusters that have none."""
     headline = report.headline()
-    placed: set[int] = set()
+
+    def of(ref: Ref, t: TargetRow) -> bool:
+        return (ref.target, ref.cluster) == (t.name, t.cluster)
+
+    shown = [t for t in report.targets if t.touched or t.status in ("not reviewed", "render error")
+             or any(of(c.resource, t) for c in report.changes) or any(of(f.resource, t) for f in headline)]
+    mine: list[list[Finding]] = [[] for _ in shown]
+    unplaced = []
+    for f in headline:  # its target's section, else the first of its cluster's (a file that does not parse)
+        where = next((i for i, t in enumerate(shown) if of(f.resource, t)),
+                     next((i for i, t in enumerate(shown) if f.resource.cluster and t.cluster == f.resource.cluster),
+                          None))
+        if where is None:
+            unplaced.append(f)
+        else:
+            mine[where].append(f)
+    # Clusters by their worst finding (errors first); the targets of one cluster stay together.
+    clusters = list(dict.fromkeys(t.cluster for t in shown))
+    worst = dict.fromkeys(clusters, 0)
+    for t, found in zip(shown, mine, strict=True):
+        worst[t.cluster] = max([worst[t.cluster], *(f.severity.rank for f in found)])
+    order = sorted(range(len(shown)), key=lambda i: (-worst[shown[i].cluster], clusters.index(shown[i].cluster)))
+    plans = dict(by_cluster(report.plan))
+    last = {shown[i].cluster: i for i in order}
     sections = []
-    for t in report.targets:
-        mine = (t.name, t.cluster)
-        changes = [c for c in report.changes if (c.resource.target, c.resource.cluster) == mine]
-        found = [f for f in headline if (f.resource.target, f.resource.cluster) == mine]
-        placed.update(id(f) for f in found)
-        broken = t.status in ("not reviewed", "render error")
-        if not (t.touched or changes or found or broken):
-            continue
+    for i in order:
+        t, found = shown[i], mine[i]
+        changes = [c for c in report.changes if of(c.resource, t)]
         top = max((f.severity for f in found), key=lambda s: s.rank, default=None)
-        icon = "⏭️" if t.status == "not reviewed" else _ICONS[top] if top else "✅"
         counts = [plural(sum(1 for f in found if f.severity is s), s.value)
                   for s in (Severity.ERROR, Severity.WARNING, Severity.NOTICE)]
         counts = [c for c in counts if not c.startswith("0 ")]
         summary = "not reviewed" if t.status == "not reviewed" else (
             f"{', '.join(counts) or 'no findings'}, {plural(len(changes), 'changed Istio resource')}")
-        rows = changes if cut.changes_rows is None else changes[: cut.changes_rows]
+        plan = plans.pop(t.cluster, None) if last[t.cluster] == i else None
+        sharing = [s.name for s in shown if s.cluster == t.cluster]
+        scope = f"cluster {t.cluster}" + (f" (targets {', '.join(sharing)})" if len(sharing) > 1 else "")
         sections.append({
             "name": t.name, "cluster": t.cluster, "kind": t.kind, "path": t.path, "status": t.status,
-            "reason": t.reason, "icon": icon, "summary": summary, "open": bool(found) or broken,
+            "reason": t.reason, "summary": summary,
+            "icon": "⏭️" if t.status == "not reviewed" else _ICONS[top] if top else "✅",
             "title": f"{t.name} · cluster {t.cluster}" if t.name != t.cluster else f"cluster {t.cluster}",
-            "changes": _change_rows(rows, link_base), "changes_hidden": len(changes) - len(rows),
-            "groups": _groups(report, found, link_base, cut)})
-    return sections, [f for f in headline if id(f) not in placed]
+            **_folded(report, _groups(report, found, link_base, cut)),
+            **_change_rows(changes, link_base, cut),
+            "plan": _plan(report, plan, cut, scope) if plan else None,
+        })
+    left = [_plan(report, plan, cut, f"cluster {cluster}") for cluster, plan in plans.items()]
+    return sections, unplaced, left
 
 
-def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]:
+def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict[str, Any]:
     headline, earlier = report.headline(), report.earlier()
-    sections, unplaced = _sections(report, link_base, cut) if report.targets else ([], headline)
-    groups = _groups(report, unplaced, link_base, cut)
-    rows = report.changes if cut.changes_rows is None else report.changes[: cut.changes_rows]
-    if report.targets:
-        rows = ()  # listed per target
+    sections, unplaced, plans = _sections(report, link_base, cut) if report.targets else ([], headline, [])
     top = max_severity(report)
     word = {Severity.ERROR: "Not safe to merge as is", Severity.WARNING: "Review before merging",
             Severity.NOTICE: "Safe to merge", None: "Safe to merge"}[top]
-    # targets that could not be read never leave a green verdict behind
-    partial = bool(report.not_reviewed()) and (top is None or top is Severity.NOTICE)
+    icon = _ICONS[top] if top else "✅"
+    if report.not_reviewed() and (top is None or top is Severity.NOTICE):
+        icon, word = "⏭️", "Not fully reviewed"  # targets that could not be read never leave a green verdict
+    hint = nothing_found(report)
+    if hint:
+        icon, word = "⚠️", "Nothing reviewed"
     pre_shown = earlier if cut.preexisting else []
+    # Without deploy targets the plan is the comment's; with them, each cluster's is in its section.
+    plan = None if report.targets else _plan(report, report.plan, cut)
     return {
-        "marker": MARKER,
+        "marker": marker(key),
+        "key": key,
         "verdict": verdict(report),
-        "verdict_icon": "⏭️" if partial else _ICONS.get(top, "✅") if top else "✅",
-        "verdict_word": "Not fully reviewed" if partial else word,
-        "changes": _change_rows(rows, link_base),
-        "changes_total": len(report.changes),
-        "changes_hidden": len(report.changes) - len(rows) if not report.targets else 0,
+        "verdict_icon": icon,
+        "verdict_word": word,
+        "hint": hint[:1].upper() + hint[1:],
+        "settings": _settings(report, link_base),
+        **_change_rows(() if report.targets else report.changes, link_base, cut),  # with targets: per target
+        "changes_open": False,
+        **_folded(report, _groups(report, unplaced, link_base, cut)),
         "targets": sections,
         "targets_not_reviewed": [{"name": t.name, "cluster": t.cluster, "reason": t.reason}
                                  for t in report.not_reviewed()],
         "targets_unchanged": sum(1 for t in report.targets if t.status == "unchanged"),
-        "changes_open": len(report.changes) <= 10,
-        "groups": groups,
         "preexisting": [_finding(f, link_base) for f in pre_shown],
         "preexisting_total": len(earlier),
         "preexisting_hidden": len(earlier) - len(pre_shown) if pre_shown else 0,
         "suppressed": [_finding(s.finding, link_base) for s in report.suppressed] if cut.preexisting else [],
-        "stages": [_stage(i, st, link_base, cut) for i, st in enumerate(report.plan.stages, start=1)],
-        "staged": report.plan.staged,
-        "plans": [{"cluster": cluster, "staged": len(stages) > 1,
-                   "stages": [_stage(i, st, link_base, cut) for i, st in enumerate(stages, start=1)]}
-                  for cluster, stages in by_cluster(report.plan.stages)],
-        "plan_dir_hint": True,
+        "plan": plan,
+        "plans": plans,
+        # The comment's plan, named as before deploy targets (empty with them: see `targets` and `plans`).
+        "error_count": plan["error_count"] if plan else "",
+        "left_out": plan["left_out"] if plan else [],
+        "left_out_more": plan["left_out_more"] if plan else 0,
+        "stages": plan["stages"] if plan else [],
+        "staged": plan["staged"] if plan else False,
+        "documents": plan["documents"] if plan else [],
+        "documents_cut": plan["documents_cut"] if plan else "",
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped[:50]] if cut.preexisting else [],
         "skipped_total": len(report.skipped),
         "version": __version__,
@@ -221,33 +315,55 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
     }
 
 
-def _stage(index: int, stage: Stage, link_base: str | None, cut: _Cut) -> dict[str, Any]:
-    commands = []
-    folder = cluster_folder(stage.cluster)
-    if stage.apply:
-        commands.append(f"kubectl apply -f {folder}stage-{index}.yaml")
-    if stage.delete:
-        commands.append(f"kubectl delete -f {folder}stage-{index}.delete.yaml")
+def _settings(report: Report, link_base: str | None) -> dict[str, Any] | None:
+    change = report.config_change
+    if change is None or not change.says_something:
+        return None
+    words = settings_words(change)
+    hidden = [{**_finding(h.finding, link_base, compact=True), "why": h.why} for h in change.hidden[:HIDDEN_SHOWN]]
+    return {"lead": words.lead, "check": words.check, "hidden_lead": words.hidden,
+            "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes[:50]],
+            "hidden": hidden, "hidden_more": max(0, len(change.hidden) - HIDDEN_SHOWN)}
+
+
+def _stage(index: int, stage: Stage, cut: _Cut) -> dict[str, Any]:
+    lines = commands(stage, index)
     if stage.wait:
         waits = stage.wait.split(" && ")
         shown_waits = waits if cut.stage_items else waits[:10]
-        commands += [f"# then wait before stage {index + 1}:"] + shown_waits
+        lines += [f"# then wait before stage {index + 1}:"] + shown_waits
         if len(waits) > len(shown_waits):
             more = len(waits) - len(shown_waits)
-            commands.append(f"# ... and {more} more waits of the same kind (see the JSON report)")
+            lines.append(f"# ... and {more} more waits of the same kind (see the JSON report)")
     items = ""
     if cut.stage_items:
-        shown = list(stage.steps[:20])
-        items = ", ".join(
-            f"{'delete ' if s.action == 'delete' else ''}{md(s.resource.display)} "
-            f"({_location(s.resource, s.resource.line, link_base)})" for s in shown)
+        items = ", ".join(md(s.resource.display) + _step_tag(s, index) for s in stage.steps[:20])
         if len(stage.steps) > 20:
             items += f" and {len(stage.steps) - 20} more"
-    notes = list(stage.notes[:3])
-    if len(stage.notes) > 3:
-        notes.append(f"{len(stage.notes) - 3} more files also hold documents of other stages: apply the stage files, "
-                     "not the source files")
-    return {"title": stage.title, "resources": items, "notes": notes, "commands": "\n".join(commands)}
+    return {"title": stage.title, "resources": items, "notes": list(stage.notes), "commands": "\n".join(lines)}
+
+
+def _step_tag(step: Step, index: int) -> str:
+    if step.action == "delete":
+        return " (delete)"
+    if step.note.startswith("transition"):
+        return f" (transition version, in {stage_file(index, step.resource.cluster)})"
+    if step.generated:
+        return f" (in {stage_file(index, step.resource.cluster)}: {md(step.generated)})"
+    return ""
+
+
+def _document(index: int, stage: Stage, files: dict[str, str]) -> dict[str, Any]:
+    about = []
+    for step in stage.generated:
+        if step.note.startswith("transition"):
+            about.append(f"{step.resource.display}, {step.note}")
+        elif step.generated.startswith("rendered"):
+            about.append(f"{step.resource.display} as {step.generated}")
+        else:
+            about.append(f"{step.resource.display} as written in {step.resource.file}")
+    name = stage_file(index, stage.cluster)
+    return {"name": name, "about": "; ".join(about), "text": files.get(name, "")}
 
 
 @functools.lru_cache(maxsize=8)
@@ -267,25 +383,49 @@ def _environment(template_text: str | None) -> Any:
 
 
 def render(report: Report, link_base: str | None = None, template_text: str | None = None,
-           limit: int = LIMIT) -> str:
-    """The comment body; `template_text` (a user template, may extend comment.md.j2) replaces ours."""
-    if report.mode == "diff" and not report.changes and not report.findings and not report.not_reviewed():
-        return f"✅ istio-pr-bot: no Istio resources changed in this pull request.\n\n{MARKER}\n"
-    env = _environment(template_text)
-    template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
-    body = ""
-    for level in range(8):
-        body = str(template.render(**_context(report, link_base, _Cut(level)))).strip() + "\n"
-        if MARKER not in body:
-            body += f"\n{MARKER}\n"
-        if len(body) <= limit:
-            return body
-    return _hard_cut(body, limit)
+           limit: int = LIMIT, key: str = "") -> str:
+    """The comment body; `template_text` (a user template, may extend comment.md.j2) replaces ours;
+    `key` names the comment among several the bot keeps on one pull request (a checked name)."""
+    hidden = marker(key)
+    name = f"istio-pr-bot `{key}`" if key else "istio-pr-bot"
+    if report.quiet:
+        if hint := nothing_found(report):
+            return f"⚠️ {name}: {md(hint, 1000)}.\n\n{hidden}\n"
+        return f"✅ {name}: no Istio resources changed in this pull request.\n\n{hidden}\n"
+    from jinja2 import TemplateError
+
+    try:
+        env = _environment(template_text)
+        template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
+        bodies = (_tidy(str(template.render(**_context(report, link_base, _Cut(level), key)))) for level in range(9))
+        body = ""
+        for body in bodies:
+            if hidden not in body:
+                body += f"\n{hidden}\n"
+            if len(body) <= limit:
+                return body
+    except TemplateError as exc:
+        raise BotError(f"the comment template does not render: {type(exc).__name__}: {exc}") from None
+    return _hard_cut(body, limit, hidden)
 
 
-def _hard_cut(body: str, limit: int) -> str:
+def _tidy(body: str) -> str:
+    """At most one blank line in a row outside code blocks, none at the ends."""
+    out: list[str] = []
+    fence_bar = ""
+    for line in body.strip().splitlines():
+        bar = re.match(r"\s*(`{3,})", line)
+        if bar and (not fence_bar or bar.group(1).startswith(fence_bar)):
+            fence_bar = "" if fence_bar else bar.group(1)
+        elif not fence_bar and not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _hard_cut(body: str, limit: int, hidden: str) -> str:
     """Last resort: cut the text, close what is open, keep the marker."""
-    tail = f"\n\n… cut to fit GitHub's comment limit; the full report is in the job summary.\n\n{MARKER}\n"
+    tail = f"\n\n… cut to fit GitHub's comment limit; the full report is in the job summary.\n\n{hidden}\n"
     text = body[: limit - len(tail) - 200]
     if text.count("```") % 2:
         text += "\n```"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.findings import Finding, Ref, Severity
-from bot.plan import Stage, cluster_folder
-from bot.render.summary import by_cluster, plural, short_rev, verdict
+from bot.plan import Plan, by_cluster, commands, stage_file, stage_files
+from bot.render.summary import fix_first, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import Report
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTICE: "36"}
@@ -21,6 +21,18 @@ def render(report: Report, colour: bool = False) -> str:
     head = short_rev(report.head)
     where = f"{short_rev(report.base) or '-'}..{head}" if report.mode == "diff" else head
     out.append(bold(f"istio-pr-bot {report.mode} {where}: {verdict(report)}"))
+    if hint := nothing_found(report):
+        out.append(f"hint: {hint}")
+    if report.settings_changed and report.config_change:
+        change = report.config_change
+        words = settings_words(change)
+        out += ["", bold("Settings"), f"  {words.lead}"]
+        out += [f"    {c.key}: {c.before + ' -> ' if c.before else ''}{c.after}" for c in change.changes]
+        out += [f"  {words.check}"] if words.check else []
+        if change.hidden:
+            out.append(f"  {words.hidden}")
+            out += [f"    {h.finding.severity.value} {h.finding.rule}  {h.finding.resource.display}  "
+                    f"({h.finding.resource.file}:{h.finding.location_line}): {h.why}" for h in change.hidden]
     if report.changes:
         out += ["", bold("Changes")]
         names = [f"{c.resource.kind} {c.resource.namespace}/{c.resource.name}" for c in report.changes]
@@ -52,14 +64,17 @@ def render(report: Report, colour: bool = False) -> str:
         for suppressed in report.suppressed:
             f = suppressed.finding
             out.append(f"  {f.severity.value:<7} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})")
-    if report.plan.stages:
+    plan = report.plan
+    if plan.stages or plan.left_out:
         out += ["", bold("Rollout")]
-        groups = by_cluster(report.plan.stages)
-        for cluster, stages in groups:
+        for cluster, part in by_cluster(plan):
             indent = "  " if cluster else ""
             if cluster:
                 out.append(f"  cluster {cluster}")
-            out += [indent + line for line in _rollout(stages, cluster)]
+            out += [indent + line for line in _rollout(report, part, cluster)]
+        if stage_files(plan):
+            name = "CLUSTER/stage-N.yaml" if report.targets else "stage-N.yaml"
+            out.append(f"  {name}: documents no repository file holds as they are (--plan-dir writes them)")
     if report.skipped:
         out += ["", bold(f"Skipped ({plural(len(report.skipped), 'file')})")]
         for s in report.skipped:
@@ -83,24 +98,24 @@ def _where(ref: Ref, line: int | None = None) -> str:
     return f"{ref.file}:{line or ref.line}{place}"
 
 
-def _rollout(stages: tuple[Stage, ...], cluster: str) -> list[str]:
-    if len(stages) <= 1:
-        return ["  No ordering hazard: apply in one step."]
+def _rollout(report: Report, plan: Plan, cluster: str) -> list[str]:
+    """One cluster's plan (the whole plan when the repository has no targets)."""
     out = []
-    prefix = cluster_folder(cluster)
-    for i, stage in enumerate(stages, start=1):
-        out.append(f"  {i}. {stage.title}")
-        for action, suffix in (("apply", ""), ("delete", ".delete")):
-            chosen = [s for s in stage.steps if s.action == action]
-            if not chosen:
-                continue
-            out.append(f"       kubectl {action} -f {prefix}stage-{i}{suffix}.yaml")
-            for step in chosen:
-                note = f" ({step.note})" if step.note else ""
-                out.append(f"         {step.resource.display}  {step.resource.file}{note}")
-        for note in stage.notes:
-            out.append(f"       note: {note}")
+    if plan.left_out:
+        out.append(f"  {fix_first(report, cluster if report.targets else None)}")
+        out += [f"    {r.display}  ({r.file})" for r in plan.left_out]
+    if plan.stages and not plan.staged:
+        out.append("  No ordering hazard: apply in one step.")
+    for i, stage in enumerate(plan.stages, start=1):
+        if plan.staged:
+            out.append(f"  {i}. {stage.title}")
+            for step in stage.steps:
+                where = stage_file(i, cluster) if step.generated else step.resource.file
+                why = [step.note] if step.note else [step.generated] if step.generated else []
+                note = f" ({'; '.join(why)})" if why else ""
+                out.append(f"       {step.action:<6} {step.resource.display}  {where}{note}")
+        out += [f"       note: {note}" for note in stage.notes]
+        out += [f"     $ {command}" for command in commands(stage, i)]
         if stage.wait:
             out.append(f"     then wait: {stage.wait}")
     return out
-
