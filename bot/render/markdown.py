@@ -22,7 +22,7 @@ from urllib.parse import quote
 from bot import __version__
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity
-from bot.plan import Plan, Stage, Step, by_cluster, commands, stage_file, stage_files
+from bot.plan import Plan, Stage, Step, by_cluster, cluster_folder, commands, stage_file, stage_files
 from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import ChangedResource, Report, TargetRow
 from bot.rules.base import docs_url
@@ -184,10 +184,9 @@ def _change_rows(changes: Sequence[ChangedResource], link_base: str | None, cut:
     }
 
 
-def _plan(report: Report, plan: Plan, cut: _Cut, scope: str = "") -> dict[str, Any]:
-    """One plan (with deploy targets, a cluster's) as the `rollout` macro shows it; `scope` names the
+def _plan(report: Report, plan: Plan, cut: _Cut, cluster: str = "", scope: str = "") -> dict[str, Any]:
+    """One plan (with deploy targets, `cluster`'s) as the `rollout` macro shows it; `scope` names the
     cluster and, when several targets share it, those targets."""
-    cluster = plan.stages[0].cluster if plan.stages else plan.left_out[0].cluster if plan.left_out else ""
     errors = [f for f in report.headline()
               if f.severity is Severity.ERROR and (not report.targets or f.resource.cluster == cluster)]
     files = stage_files(plan)
@@ -201,7 +200,7 @@ def _plan(report: Report, plan: Plan, cut: _Cut, scope: str = "") -> dict[str, A
         "documents": [_document(i, st, files) for i, st in enumerate(plan.stages, start=1)
                       if st.generated] if cut.documents else [],
         "documents_cut": ", ".join(files) if not cut.documents else "",
-        "stage_files": stage_file(0, cluster).replace("stage-0", "stage-N"),
+        "stage_files": f"{cluster_folder(cluster)}stage-N.yaml",
     }
 
 
@@ -255,9 +254,9 @@ def _sections(report: Report, link_base: str | None,
             "title": f"{t.name} · cluster {t.cluster}" if t.name != t.cluster else f"cluster {t.cluster}",
             **_folded(report, _groups(report, found, link_base, cut)),
             **_change_rows(changes, link_base, cut),
-            "plan": _plan(report, plan, cut, scope) if plan else None,
+            "plan": _plan(report, plan, cut, t.cluster, scope) if plan else None,
         })
-    left = [_plan(report, plan, cut, f"cluster {cluster}") for cluster, plan in plans.items()]
+    left = [_plan(report, plan, cut, cluster, f"cluster {cluster}") for cluster, plan in plans.items()]
     return sections, unplaced, left
 
 
