@@ -38,7 +38,8 @@ _SEPARATOR = re.compile(r"---(?<![^\n]---)(?=[ \t\r]|$)", re.M)  # at a line sta
 # It starts with the literal `kind`, which `re` finds fast; the context is checked behind it.
 _RELEVANT = re.compile(
     r"""kind(?:(?<![^\n \t-]kind)[ \t]*:[ \t]*["']?|(?<=["']kind)["'][ \t]*:[ \t]*["'])"""
-    r"""(?:Gateway|VirtualService|DestinationRule|ServiceEntry|Sidecar|PeerAuthentication|Service|List)\b""")
+    r"""(?:Gateway|VirtualService|DestinationRule|ServiceEntry|Sidecar|PeerAuthentication|Service|List"""
+    r"""|HTTPRoute|GRPCRoute|TLSRoute|TCPRoute|ReferenceGrant|ListenerSet|Namespace)\b""")
 _RELEVANT_BYTES = re.compile(_RELEVANT.pattern.encode())
 _TEMPLATE = re.compile(r"\{\{-?\s*(?:\.|\$|include\b|if\b|range\b|end\b|template\b|with\b|define\b|toYaml\b|tpl\b)")
 _PREAMBLE = re.compile(r"(?:[ \t]*(?:#.*|%.*)?\r?\n)*\Z")
@@ -453,14 +454,15 @@ def _collect(out: list[Resource], skipped: list[Skipped], body: Any, path: str, 
         kind = "KubernetesGateway"  # Gateway API: VirtualServices may bind to it by ns/name
     if kind not in KINDS:
         return
-    if group != KINDS[kind] or (kind == "Service" and api_version != "v1"):
+    if group != KINDS[kind] or (kind in ("Service", "Namespace") and api_version != "v1"):
         return
     metadata = as_dict(body.get("metadata"))
     name = as_str(metadata.get("name"))
     if not name:
         skipped.append(Skipped(path, f"line {line}: {kind} without metadata.name"))
         return
-    namespace = as_str(metadata.get("namespace")) or config.default_namespace
+    # A Namespace is cluster-scoped: it stands in its own namespace, so (kind, name) stays its key.
+    namespace = name if kind == "Namespace" else as_str(metadata.get("namespace")) or config.default_namespace
     if from_list:
         source = yaml.safe_dump(body, sort_keys=False)
     out.append(Resource(kind, api_version, namespace, name, body, path, line, source, source_line, from_list))
