@@ -15,6 +15,8 @@ from bot.rules import (
     ingress_bypasses_subsets,
     parse_error,
     reference_missing,
+    route_detached,
+    route_unattached,
     subset_add_order,
     subset_missing,
     subset_policy_unused,
@@ -43,6 +45,9 @@ RULES: tuple[Rule, ...] = (
     vs_unreachable_rule,
     subset_policy_unused,
     reference_missing,
+    # Gateway API (bot/gatewayapi/)
+    route_detached,
+    route_unattached,
 )  # type: ignore[assignment]
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)

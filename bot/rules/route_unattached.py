@@ -1,0 +1,56 @@
+"""route-unattached: a parentRef of a route that no listener (or Service) accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.findings import Finding, Severity
+from bot.gatewayapi.attachment import evaluate
+from bot.gatewayapi.kinds import failure
+from bot.gatewayapi.objects import route
+from bot.rules.base import Context, finding
+from bot.rules.gwapi import GATEWAY_API, routes, snapshots
+
+ID = "route-unattached"
+SEVERITY = Severity.WARNING
+SUMMARY = "A route's parentRef attaches to no listener: wrong sectionName or port, allowedRoutes, or hostnames"
+GUIDANCE = GATEWAY_API
+DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "Istio checks each parentRef against every listener of its Gateway: the parentRef's port, then its "
+    "sectionName (NoMatchingParent), then the hostnames together with the namespaces the listener allows "
+    "(NoMatchingListenerHostname, or NotAllowedByListeners when a hostname matches but the namespace is not "
+    "allowed), then the route kind (NotAllowedByListeners). A parentRef no listener accepts serves nothing: "
+    "its requests get 404 or its connections are refused. The reason in the message is the one Istio writes "
+    "into the route's status. A parentRef to a Service (GAMMA) needs the Service to exist. When the verdict "
+    "depends on the labels of a Namespace the repository does not define, the finding is a notice that says "
+    "so. Routes that attached at the base are reported by route-detached instead."
+)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    head, base = snapshots(ctx)
+    for res in routes(ctx):
+        before = base.get(*res.key) if base is not None else None
+        attached_before = {r.ref.target for r in evaluate(before, base) if r.attached} if before and base else set()
+        for r in evaluate(res, head, base):
+            if r.state not in ("detached", "unknown") or r.ref.target in attached_before:
+                continue
+            hosts = ", ".join(route(res).hostnames) or "every hostname"
+            effect = (f"mesh traffic to {r.ref.name}.{r.ref.namespace} does not follow this route" if r.ref.is_mesh
+                      else f"for {hosts}, {failure(res.kind)}")
+            where = f"parentRefs[{r.ref.index}] ({r.ref.text})"
+            if r.state == "unknown":
+                yield finding(ID, Severity.NOTICE, res, f"{where}: cannot tell whether it attaches: {r.message}",
+                              fix="add the Namespace (with its labels) to the repository, or use from: Same/All",
+                              detail=f"{r.ref.index}:{r.ref.text}:unknown", related=[r.parent] if r.parent else [],
+                              line=res.field_line("spec", "parentRefs", r.ref.index))
+                continue
+            why = f"{r.message}, {r.why_absent}" if r.why_absent else r.message
+            yield finding(
+                ID, SEVERITY, res,
+                f"{where} attaches to nothing ({r.reason}): {why}; {effect}",
+                fix="match the parentRef's sectionName/port to a listener, and the listener's allowedRoutes and "
+                    "hostname to the route", detail=f"{r.ref.index}:{r.ref.text}:{r.reason}",
+                related=[r.parent] if r.parent else [], line=res.field_line("spec", "parentRefs", r.ref.index))
