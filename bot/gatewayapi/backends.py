@@ -57,7 +57,7 @@ def failing(res: Resource, snap: Snapshot, base: Snapshot | None = None) -> tupl
         cached = snap.cache[key] = tuple(found for rule in r.rules if rule.total_weight > 0
                                          for ref in rule.backends if ref.weight > 0
                                          if (found := resolve(r, ref, snap, base)) is not None)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def resolve(r: Route, ref: BackendRef, snap: Snapshot, base: Snapshot | None) -> Resolution | None:

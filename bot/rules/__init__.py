@@ -15,7 +15,10 @@ from bot.rules import (
     ingress_bypasses_subsets,
     parse_error,
     reference_missing,
+    route_backend_port,
+    route_backend_unresolved,
     route_detached,
+    route_dropped_by_istio,
     route_unattached,
     subset_add_order,
     subset_missing,
@@ -48,6 +51,9 @@ RULES: tuple[Rule, ...] = (
     # Gateway API (bot/gatewayapi/)
     route_detached,
     route_unattached,
+    route_backend_unresolved,
+    route_backend_port,
+    route_dropped_by_istio,
 )  # type: ignore[assignment]
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)

@@ -1,0 +1,74 @@
+"""route-dropped-by-istio: one thing Istio cannot translate drops the whole route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.findings import Finding, Severity
+from bot.gatewayapi.attachment import evaluate, hosts_text
+from bot.gatewayapi.backends import checks_grants, resolve
+from bot.gatewayapi.istio import Drop, drops
+from bot.gatewayapi.objects import route
+from bot.gatewayapi.snapshot import Snapshot
+from bot.model import Resource
+from bot.rules.base import Context, finding
+from bot.rules.gwapi import GATEWAY_API, routes, snapshots
+
+ID = "route-dropped-by-istio"
+SEVERITY = Severity.ERROR
+SUMMARY = ("Istio drops a whole HTTPRoute, GRPCRoute, TLSRoute or TCPRoute for one rule it cannot translate "
+           "(an unsupported filter such as ExtensionRef, a bad header value, a dotted Service name)")
+GUIDANCE = GATEWAY_API
+DIFF_ONLY = False
+READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+WHY = (
+    "Istio converts a route rule by rule, and the first rule it cannot convert ends the conversion: no rule of "
+    "the route is programmed (istio pilot/pkg/config/kube/gateway/route_collections.go computeRoute). That "
+    "happens for a filter type Istio does not implement (ExtensionRef, and anything besides header modifiers, "
+    "redirect, mirror, URL rewrite and CORS; GRPCRoute takes only header modifiers and mirror), a header value "
+    "with control characters, an unknown match type, a Service backendRef whose name holds a dot or has no "
+    "port, a Hostname backendRef with a namespace, and for GRPCRoute a mirror backend that does not resolve. "
+    "The route's status still says Accepted (ResolvedRefs=False with InvalidFilter, InvalidDestination or "
+    "InvalidConfiguration), and every request it should serve gets 404. The specification would reject only "
+    "the offending rule (or, for an unsupported filter, expects the rule to answer 500); Istio drops them all."
+)
+
+
+def check(ctx: Context) -> Iterator[Finding]:
+    head, base = snapshots(ctx)
+    for res in routes(ctx):
+        found = list(drops(res)) + _grpc_mirrors(res, head, base)
+        if not found:
+            continue
+        served = [s for r in evaluate(res, head, base) for s in r.served]
+        hosts = hosts_text(served) if served else (", ".join(route(res).hostnames) or "every hostname")
+        reasons = "; ".join(dict.fromkeys(f"{_where(d)}: {d.message}" for d in found[:3]))
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        yield finding(
+            ID, SEVERITY, res,
+            f"is dropped whole by Istio ({found[0].reason}): {reasons}{more}; no rule of it is programmed, so for "
+            f"{hosts} every request gets 404 while its status still says Accepted",
+            fix="remove or replace what Istio cannot translate (see the Istio Gateway API docs for supported filters)",
+            detail=f"{found[0].reason}:{_where(found[0])}", line=res.field_line(*found[0].path))
+
+
+def _where(drop: Drop) -> str:
+    out = ""
+    for step in drop.path[1:]:
+        out += f"[{step}]" if isinstance(step, int) else (("." if out else "") + step)
+    return out
+
+
+def _grpc_mirrors(res: Resource, head: Snapshot, base: Snapshot | None) -> list[Drop]:
+    """GRPCRoute only: a RequestMirror backend that does not resolve drops the route (conversion.go convertGRPCRoute)."""
+    r = route(res)
+    if r.kind != "GRPCRoute":
+        return []
+    out = []
+    for rule in r.rules:
+        for mirror in rule.mirrors:
+            failed = resolve(r, mirror, head, base)
+            if failed is not None and (failed.reason != "RefNotPermitted" or checks_grants(r)):
+                out.append(Drop(failed.reason, f"mirror backend {mirror.text} does not resolve: {failed.why}",
+                                mirror.path))
+    return out
