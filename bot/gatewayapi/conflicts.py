@@ -70,7 +70,7 @@ def _claims(snap: Snapshot, base: Snapshot | None) -> dict[Slot, list[tuple[Reso
             for slot, served in dict(_slots(res, snap, base)).items():
                 cached.setdefault(slot, []).append((res, served))
         snap.cache[key] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def clashes(snap: Snapshot, base: Snapshot | None = None) -> list[Clash]:

@@ -21,7 +21,7 @@ from bot.model import Resource
 
 class How(enum.Enum):
     TIMESTAMP = "creationTimestamp"
-    CHANGE = "the change adds the newer one"
+    CHANGE = "this change creates this one"
     NAME = "created together, so namespace/name order decides"
     UNKNOWN = "the repository cannot tell which is older"
 

@@ -13,12 +13,15 @@ from bot.rules import (
     gateway_port_name_conflict,
     gateway_shared_certificate,
     ingress_bypasses_subsets,
+    mesh_route_vs_conflict,
     parse_error,
     reference_missing,
     route_backend_port,
     route_backend_unresolved,
+    route_conflict,
     route_detached,
     route_dropped_by_istio,
+    route_http_grpc_merged,
     route_unattached,
     subset_add_order,
     subset_missing,
@@ -54,6 +57,9 @@ RULES: tuple[Rule, ...] = (
     route_backend_unresolved,
     route_backend_port,
     route_dropped_by_istio,
+    route_conflict,
+    route_http_grpc_merged,
+    mesh_route_vs_conflict,
 )  # type: ignore[assignment]
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)
