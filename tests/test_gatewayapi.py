@@ -276,7 +276,7 @@ def test_order_by_timestamp_change_and_name() -> None:
     assert order(old, new, None).how is How.UNKNOWN
     assert order(old, new, Snapshot.build([])).first is new  # both new: created together, name order
     stamped = [replace(r, body={**r.body, "metadata": {**r.metadata, "creationTimestamp": t}}) for r, t in ((old, "2024-05-01T00:00:00Z"), (new, "2023-01-01T00:00:00Z"))]
-    assert order(*stamped, base).first is stamped[1]
+    assert order(stamped[0], stamped[1], base).first is stamped[1]
 
 
 def test_identical_matches_clash_and_http_grpc_merge() -> None:

@@ -78,7 +78,7 @@ def evaluate(res: Resource, snap: Snapshot, base: Snapshot | None = None) -> tup
     if cached is None:
         r = route(res)
         cached = snap.cache[key] = tuple(_parent(r, ref, snap, base) for ref in r.parents)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _parent(r: Route, ref: ParentRef, snap: Snapshot, base: Snapshot | None) -> ParentResult:

@@ -13,8 +13,8 @@ Istio would use.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.gatewayapi import hostnames as hn

@@ -64,7 +64,7 @@ class Snapshot:
         cached = self.cache.get("routes")
         if cached is None:
             cached = self.cache["routes"] = tuple(r for kind in ROUTE_KINDS for r in self.of(kind))
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def namespaces_with(self, kind: str) -> frozenset[str]:
         key = ("namespaces-with", kind)

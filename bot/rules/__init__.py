@@ -12,7 +12,12 @@ from bot.rules import (
     gateway_host_conflict,
     gateway_port_name_conflict,
     gateway_shared_certificate,
+    gateway_workload_replaced,
+    https_connection_reuse,
     ingress_bypasses_subsets,
+    listener_certificate_unresolved,
+    listener_conflict,
+    listener_invalid,
     mesh_route_vs_conflict,
     parse_error,
     reference_missing,
@@ -60,6 +65,11 @@ RULES: tuple[Rule, ...] = (
     route_conflict,
     route_http_grpc_merged,
     mesh_route_vs_conflict,
+    listener_conflict,
+    listener_invalid,
+    listener_certificate_unresolved,
+    https_connection_reuse,
+    gateway_workload_replaced,
 )  # type: ignore[assignment]
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)
