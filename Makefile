@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 
-.PHONY: demo test bench conformance lock clean
+.PHONY: demo test bench conformance conformance-gateway-api lock clean
 
 $(STAMP): requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ bench: $(STAMP)
 
 conformance: $(STAMP)
 	$(BIN)/python scripts/conformance.py
+
+# Gateway API conformance manifests (copies in tests/conformance/gateway-api) through `audit`.
+conformance-gateway-api: $(STAMP)
+	$(BIN)/python scripts/conformance_gateway_api.py
 
 # Re-resolve the locks (needs the network): one resolution valid on every supported Python.
 lock:

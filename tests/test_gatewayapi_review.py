@@ -1,0 +1,127 @@
+"""Gateway API review end to end: the listener-rename PR, introduced versus earlier findings, mixed
+repositories, and agreement with the Gateway API conformance suite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.helpers import audit, diff, lines, load_script
+
+FIXTURES = Path(__file__).parent / "rules"
+CONFORMANCE = Path(__file__).parent / "conformance" / "gateway-api"
+
+
+def _case(rule: str, case: str) -> tuple[dict[str, str], dict[str, str]]:
+    d = FIXTURES / rule / case
+    base = {"manifest.yaml": (d / "base.yaml").read_text()} if (d / "base.yaml").exists() else {}
+    return base, {"manifest.yaml": (d / "head.yaml").read_text()}
+
+
+def test_listener_rename_fails_the_check_naming_route_and_host(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    base, head = _case("route-detached", "fires")
+    for side, files in (("base", base), ("head", head)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "gateway-and-route.yaml").write_text(files["manifest.yaml"])
+    code = main(["diff", "--base-dir", str(tmp_path / "base"), "--head-dir", str(tmp_path / "head"),
+                 "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    (found,) = [f for f in report["findings"] if f["rule"] == "route-detached"]
+    assert found["severity"] == "error" and found["introduced"] is True
+    assert (found["resource"]["kind"], found["resource"]["namespace"], found["resource"]["name"]) == (
+        "HTTPRoute", "shop", "storefront")
+    assert "shop.example.com" in found["message"] and "renames listener http to web" in found["message"]
+    assert "sectionName to web" in found["fix"]
+    code = main(["diff", "--base-dir", str(tmp_path / "base"), "--head-dir", str(tmp_path / "base")])
+    assert code == 0  # nothing changed: nothing detached
+    capsys.readouterr()
+
+
+def test_routes_and_grants_are_in_the_changes() -> None:
+    report = diff(*_case("route-backend-unresolved", "fires-grant-removed"))
+    assert [(c.kind, c.namespace, c.name, c.change) for c in report.changes] == [
+        ("ReferenceGrant", "payments", "routes-from-edge", "removed")]
+
+
+def test_a_hazard_already_at_the_base_is_not_introduced() -> None:
+    _, head = _case("route-unattached", "fires")
+    changed = head["manifest.yaml"].replace("  - status.example.com", "  - status.example.com\n  - health.example.com")
+    report = diff(head, {"manifest.yaml": changed})
+    assert lines(report, "route-unattached") == ["warning route-unattached HTTPRoute infra/status manifest.yaml:32 "
+                                                 "pre-existing"]
+    assert report.failing("warning") == []
+
+
+def test_audit_runs_snapshot_rules_only() -> None:
+    _, head = _case("route-detached", "fires")
+    report = audit(head)
+    assert lines(report, "route-detached") == []  # it compares base and head
+    assert lines(report, "route-unattached") == [
+        "warning route-unattached HTTPRoute shop/storefront manifest.yaml:23 pre-existing"]
+
+
+def test_share_of_traffic_comes_from_the_weights() -> None:
+    report = diff(*_case("route-backend-unresolved", "fires"))
+    (found,) = [f for f in report.findings if f.rule == "route-backend-unresolved"]
+    assert "10% (weight 10 of 100)" in found.message and "cart-v2" in found.message and "HTTP 500" in found.message
+
+
+def test_istio_and_gateway_api_for_one_host_are_reviewed_together() -> None:
+    base, head = _case("mesh-route-vs-conflict", "fires")
+    head_text = head["manifest.yaml"] + """---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: edge
+  namespace: shop
+spec:
+  hosts:
+  - shop.example.com
+  gateways:
+  - infra/public            # a Gateway API Gateway, by ns/name
+  http:
+  - route:
+    - destination:
+        host: reviews
+"""
+    report = diff(base, {"manifest.yaml": head_text})
+    rules = {f.rule for f in report.findings}
+    assert "mesh-route-vs-conflict" in rules
+    assert "reference-missing" in rules  # infra/public is neither an Istio nor a Gateway API Gateway here
+    gateway = """---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: public
+  namespace: infra
+spec:
+  gatewayClassName: istio
+  listeners:
+  - name: http
+    port: 80
+    protocol: HTTP
+"""
+    report = diff(base, {"manifest.yaml": head_text + gateway})
+    assert "reference-missing" not in {f.rule for f in report.findings}
+
+
+def test_annotation_opts_a_route_out() -> None:
+    base, head = _case("route-detached", "fires")
+    quiet = head["manifest.yaml"].replace("  name: storefront\n  namespace: shop\n",
+                                          "  name: storefront\n  namespace: shop\n  annotations:\n"
+                                          "    istio-pr-bot.io/ignore: route-detached\n")
+    report = diff(base, {"manifest.yaml": quiet})
+    assert lines(report, "route-detached") == [] and [s.finding.rule for s in report.suppressed] == ["route-detached"]
+
+
+def test_conformance_agreement_and_its_explained_differences() -> None:
+    script = load_script("conformance_gateway_api")
+    results, ref = script.run(str(CONFORMANCE))
+    differ = sorted(case["id"] for case, ok, _ in results if not ok)
+    assert ref == "v1.6.1" and len(results) == 40
+    assert differ == sorted(script.KNOWN)  # every disagreement is one the README explains
