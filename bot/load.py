@@ -39,7 +39,7 @@ _SEPARATOR = re.compile(r"---(?<![^\n]---)(?=[ \t\r]|$)", re.M)  # at a line sta
 _RELEVANT = re.compile(
     r"""kind(?:(?<![^\n \t-]kind)[ \t]*:[ \t]*["']?|(?<=["']kind)["'][ \t]*:[ \t]*["'])"""
     r"""(?:Gateway|VirtualService|DestinationRule|ServiceEntry|Sidecar|PeerAuthentication|Service|List"""
-    r"""|HTTPRoute|GRPCRoute|TLSRoute|TCPRoute|ReferenceGrant|ListenerSet|Namespace)\b""")
+    r"""|HTTPRoute|GRPCRoute|TLSRoute|TCPRoute|ReferenceGrant|ListenerSet|GatewayClass|Namespace)\b""")
 _RELEVANT_BYTES = re.compile(_RELEVANT.pattern.encode())
 _TEMPLATE = re.compile(r"\{\{-?\s*(?:\.|\$|include\b|if\b|range\b|end\b|template\b|with\b|define\b|toYaml\b|tpl\b)")
 _PREAMBLE = re.compile(r"(?:[ \t]*(?:#.*|%.*)?\r?\n)*\Z")
@@ -461,8 +461,11 @@ def _collect(out: list[Resource], skipped: list[Skipped], body: Any, path: str, 
     if not name:
         skipped.append(Skipped(path, f"line {line}: {kind} without metadata.name"))
         return
-    # A Namespace is cluster-scoped: it stands in its own namespace, so (kind, name) stays its key.
-    namespace = name if kind == "Namespace" else as_str(metadata.get("namespace")) or config.default_namespace
+    # Cluster-scoped kinds stand in their own namespace, so (kind, name) stays their key.
+    if kind in ("Namespace", "GatewayClass"):
+        namespace = name
+    else:
+        namespace = as_str(metadata.get("namespace")) or config.default_namespace
     if from_list:
         source = yaml.safe_dump(body, sort_keys=False)
     out.append(Resource(kind, api_version, namespace, name, body, path, line, source, source_line, from_list))

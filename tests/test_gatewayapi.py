@@ -13,7 +13,7 @@ from bot.gatewayapi.attachment import evaluate
 from bot.gatewayapi.backends import failing, percent, share, without_backends
 from bot.gatewayapi.conflicts import clashes, merges
 from bot.gatewayapi.grants import allowing
-from bot.gatewayapi.istio import drops, share_workload, workload
+from bot.gatewayapi.istio import controller, drops, share_workload, workload
 from bot.gatewayapi.listeners import gateway_renames, merged, renames, supported_kinds
 from bot.gatewayapi.mesh import overlaps
 from bot.gatewayapi.namespaces import selects
@@ -311,3 +311,15 @@ def test_loader_reads_every_gateway_api_version() -> None:
     docs.append("apiVersion: example.com/v1\nkind: HTTPRoute\nmetadata: {name: other}\n")
     kinds = [r.kind for r in load("---\n".join(docs))]
     assert kinds == ["HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute", "ReferenceGrant", "ListenerSet"]
+
+
+def test_only_gateways_of_istios_gateway_controller_are_judged() -> None:
+    klass = ("apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: %s}\n"
+             "spec: {controllerName: %s}\n---\n")
+    s = snap(klass % ("cloud", "example.com/lb") + klass % ("custom-istio", "istio.io/gateway-controller")
+             + gateway(HTTP, name="a").replace("istio", "cloud", 1) + gateway(HTTP, name="b").replace("istio", "custom-istio", 1)
+             + gateway(HTTP, name="c").replace("istio", "istio-waypoint", 1) + gateway(HTTP, name="d").replace("istio", "anything", 1))
+    got = {n: controller(the(s, "KubernetesGateway", "infra", n), s) for n in "abcd"}
+    assert got == {"a": None, "b": "istio.io/gateway-controller", "c": "istio.io/mesh-controller",
+                   "d": "istio.io/gateway-controller"}  # a class the repository does not define: assumed Istio's
+    assert the(s, "GatewayClass", "cloud", "cloud").key == ("GatewayClass", "cloud", "cloud")

@@ -22,9 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.gatewayapi import hostnames as hn
+from bot.gatewayapi.istio import is_istio_ingress
 from bot.gatewayapi.kinds import DOMAIN, SERVICE
 from bot.gatewayapi.listeners import Slot, namespace_allowed, slots_of, supported_kinds
-from bot.gatewayapi.objects import ParentRef, Route, route
+from bot.gatewayapi.objects import ParentRef, Route, gateway_class, listener_set_parent, route
 from bot.gatewayapi.snapshot import Presence, Snapshot
 from bot.model import Resource, as_list, as_str
 
@@ -98,6 +99,11 @@ def _parent(r: Route, ref: ParentRef, snap: Snapshot, base: Snapshot | None) -> 
     assert parent is not None
     if ref.is_mesh:
         return _mesh(ref, parent)
+    owner = listener_set_parent(parent) if ref.is_listener_set else parent.key
+    gateway = snap.get(*owner) if owner is not None else None
+    if gateway is not None and not is_istio_ingress(gateway, snap):
+        return ParentResult(ref, parent, "unseen", "", f"Gateway {gateway.namespace}/{gateway.name} belongs to "
+                                                       f"class {gateway_class(gateway)!r}, not to Istio's gateway controller")
     slots = slots_of(parent, snap, base)
     usable = [s for s in slots if s.usable]
     if not usable:

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.gatewayapi.kinds import DOMAIN, ISTIO_GROUP
-from bot.gatewayapi.objects import Path, Route, memo, route
+from bot.gatewayapi.kinds import DOMAIN, GATEWAY_CLASS, ISTIO_GROUP
+from bot.gatewayapi.objects import Path, Route, gateway_class, memo, route
+from bot.gatewayapi.snapshot import Snapshot
 from bot.model import Resource, as_dict, as_list, as_str
 
 _HTTP_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "RequestMirror", "URLRewrite",
@@ -135,6 +136,35 @@ def drops(res: Resource) -> tuple[Drop, ...]:
             if r.kind in ("HTTPRoute", "GRPCRoute"):
                 out += _filter_drops(ref.filters, _BACKEND_FILTERS, ref.path)
     return tuple(out)
+
+
+# ---- classes -----------------------------------------------------------------------------------
+
+GATEWAY_CONTROLLER = "istio.io/gateway-controller"
+# Istio's controllers (istio pkg/config/constants/constants.go, pilot/pkg/features/pilot.go) and the
+# classes it creates for them (pilot/pkg/config/kube/gatewaycommon/classinfo.go GetBuiltinGatewayClasses).
+CONTROLLERS = (GATEWAY_CONTROLLER, "istio.io/mesh-controller", "istio.io/eastwest-controller",
+               "istio.io/unmanaged-gateway")
+BUILTIN_CLASSES = {"istio": GATEWAY_CONTROLLER, "istio-waypoint": "istio.io/mesh-controller",
+                   "istio-east-west": "istio.io/eastwest-controller", "istio-remote": "istio.io/unmanaged-gateway"}
+
+
+def controller(gw: Resource, snap: Snapshot) -> str | None:
+    """The controller that owns a Gateway: its GatewayClass's `controllerName` when the repository holds
+    the class, else Istio's for its built-in class names. A class the repository does not define is
+    taken to be Istio's ingress class (the bot reviews Istio repositories); None for another controller's."""
+    klass = gateway_class(gw)
+    found = snap.get(GATEWAY_CLASS, klass, klass)
+    if found is not None:
+        name = as_str(found.spec.get("controllerName")) or ""
+        return name if name in CONTROLLERS else None
+    return BUILTIN_CLASSES.get(klass, GATEWAY_CONTROLLER)
+
+
+def is_istio_ingress(gw: Resource, snap: Snapshot) -> bool:
+    """Whether Istio's gateway controller programs this Gateway (not a waypoint, east-west, remote
+    or another controller's Gateway): only these take routes and get a deployed workload."""
+    return controller(gw, snap) == GATEWAY_CONTROLLER
 
 
 # ---- workloads ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ GROUP = "gateway.networking.k8s.io"
 ISTIO_GROUP = "networking.istio.io"
 GATEWAY = "KubernetesGateway"  # how the loader names a gateway.networking.k8s.io Gateway
 LISTENER_SET = "ListenerSet"
+GATEWAY_CLASS = "GatewayClass"
 REFERENCE_GRANT = "ReferenceGrant"
 NAMESPACE = "Namespace"
 SERVICE = "Service"

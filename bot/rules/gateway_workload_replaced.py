@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.findings import Finding, Severity
-from bot.gatewayapi.istio import workload
+from bot.gatewayapi.istio import is_istio_ingress, workload
 from bot.gatewayapi.kinds import GATEWAY
 from bot.gatewayapi.listeners import gateway_renames
 from bot.model import Resource
@@ -36,11 +36,11 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     for old_key, new in gateway_renames(base, head).items():
         old = base.get(*old_key)
-        if old is not None and wanted(ctx, new):
+        if old is not None and wanted(ctx, new) and is_istio_ingress(new, head) and is_istio_ingress(old, base):
             yield _finding(new, old, f"renames Gateway {old.namespace}/{old.name} to {new.name} (a delete and a create)")
     for gw in ctx.subjects(GATEWAY):
         old = base.get(*gw.key)
-        if old is None:
+        if old is None or not (is_istio_ingress(gw, head) and is_istio_ingress(old, base)):
             continue
         before, after = workload(old), workload(gw)
         if before.services != after.services and (before.managed or after.managed):

@@ -5,7 +5,9 @@ The semantics (and the Gateway API and Istio sources they come from) are in `bot
 
 from __future__ import annotations
 
+from bot.gatewayapi.istio import is_istio_ingress
 from bot.gatewayapi.kinds import GATEWAY, LISTENER_SET, ROUTE_KINDS
+from bot.gatewayapi.objects import listener_set_parent
 from bot.gatewayapi.snapshot import Snapshot
 from bot.model import Mesh, Resource
 from bot.rules.base import Context
@@ -33,9 +35,18 @@ def routes(ctx: Context) -> list[Resource]:
     return [r for kind in ROUTE_KINDS for r in ctx.subjects(kind)]
 
 
+def istio_gateways(snap: Snapshot) -> list[Resource]:
+    """The Gateways Istio's gateway controller programs (not waypoints, nor other controllers'), by key."""
+    return sorted((g for g in snap.of(GATEWAY) if is_istio_ingress(g, snap)), key=lambda g: g.key)
+
+
 def listener_owners(ctx: Context) -> list[Resource]:
-    """Gateways and ListenerSets whose findings are wanted."""
-    return [*ctx.subjects(GATEWAY), *ctx.subjects(LISTENER_SET)]
+    """Gateways (Istio's) and their ListenerSets whose findings are wanted."""
+    snap = snapshot(ctx.head)
+    gateways = [g for g in ctx.subjects(GATEWAY) if is_istio_ingress(g, snap)]
+    sets = [ls for ls in ctx.subjects(LISTENER_SET)
+            if (parent := listener_set_parent(ls)) and (gw := snap.get(*parent)) and is_istio_ingress(gw, snap)]
+    return [*gateways, *sets]
 
 
 def wanted(ctx: Context, res: Resource) -> bool:

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from bot.findings import Finding, Severity
 from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.istio import share_workload
-from bot.gatewayapi.kinds import GATEWAY, label
+from bot.gatewayapi.kinds import label
 from bot.gatewayapi.listeners import merged
 from bot.gatewayapi.objects import Listener
 from bot.model import Resource
 from bot.rules.base import NETWORK_ISSUES, Context, finding
-from bot.rules.gwapi import snapshots, wanted
+from bot.rules.gwapi import istio_gateways, snapshots, wanted
 
 ID = "https-connection-reuse"
 SEVERITY = Severity.WARNING
@@ -36,10 +36,10 @@ WHY = (
 
 def check(ctx: Context) -> Iterator[Finding]:
     head, base = snapshots(ctx)
+    gateways = istio_gateways(head)
     listeners = {gw.key: [(s.owner, s.listener) for s in merged(gw, head, base) if s.usable
                           and s.listener.protocol == "HTTPS" and s.listener.tls_mode == "Terminate"]
-                 for gw in head.of(GATEWAY)}
-    gateways = sorted(head.of(GATEWAY), key=lambda g: g.key)
+                 for gw in gateways}
     reported: set[tuple[object, ...]] = set()
     for i, a in enumerate(gateways):
         for b in gateways[i:]:

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 from bot.findings import Finding, Severity
 from bot.gatewayapi.istio import share_workload
-from bot.gatewayapi.kinds import GATEWAY, label
+from bot.gatewayapi.kinds import label
 from bot.gatewayapi.listeners import Slot, merged
 from bot.gatewayapi.objects import Listener, listeners
 from bot.gatewayapi.precedence import How, order
 from bot.gatewayapi.snapshot import Snapshot
 from bot.model import Resource
 from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, snapshots, wanted
+from bot.rules.gwapi import GATEWAY_API, istio_gateways, snapshots, wanted
 
 ID = "listener-conflict"
 SEVERITY = Severity.ERROR
@@ -37,7 +37,7 @@ WHY = (
 
 def check(ctx: Context) -> Iterator[Finding]:
     head, base = snapshots(ctx)
-    for gw in head.of(GATEWAY):
+    for gw in istio_gateways(head):
         for slot in merged(gw, head, base):
             if slot.lost_to is not None and wanted(ctx, slot.owner):
                 yield _inside(slot)
@@ -75,7 +75,7 @@ def _clash(a: Listener, b: Listener) -> str | None:
 
 
 def _across(ctx: Context, head: Snapshot, base: Snapshot | None) -> Iterator[Finding]:
-    gateways = sorted(head.of(GATEWAY), key=lambda g: g.key)
+    gateways = istio_gateways(head)
     for i, a in enumerate(gateways):
         for b in gateways[i + 1:]:
             if not share_workload(a, b):
