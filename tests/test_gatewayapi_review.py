@@ -125,3 +125,10 @@ def test_conformance_agreement_and_its_explained_differences() -> None:
     differ = sorted(case["id"] for case, ok, _ in results if not ok)
     assert ref == "v1.6.1" and len(results) == 40
     assert differ == sorted(script.KNOWN)  # every disagreement is one the README explains
+
+
+def test_a_listener_moved_to_another_port_is_named() -> None:
+    base, _ = _case("route-detached", "fires-listener-hostname-narrowed")
+    moved = base["manifest.yaml"].replace("port: 80", "port: 8080")
+    (found,) = [f for f in diff(base, {"manifest.yaml": moved}).findings if f.rule == "route-detached"]
+    assert "on port 80" in found.message and "moves listener http from port 80 to 8080" in found.message

@@ -10,6 +10,7 @@ Modules: `kinds` (names and defaults), `hostnames` (wildcards, intersection), `o
 routes, listeners and references with the CRD defaults applied), `namespaces` (label selectors),
 `grants` (ReferenceGrant), `snapshot` (one revision, indexed), `listeners` (supported kinds,
 conflicts, renames), `attachment` (which listeners take a route, and for which hosts),
-`backends` (backendRef resolution and traffic shares), `istio` (whole-route drops, shared
-workloads), `precedence` (creation order and route conflicts), `mesh` (GAMMA routes).
+`backends` (backendRef resolution and traffic shares), `istio` (whole-route drops, which
+controller owns a Gateway, shared workloads), `precedence` (creation order), `conflicts` (routes
+competing for one hostname and match), `mesh` (GAMMA routes next to VirtualServices).
 """

@@ -69,7 +69,8 @@ def _finding(res: Resource, results: list[ParentResult], lost: list[Served], par
     hosts = hosts_text(lost)
     unknown = all(r.state == "unknown" for r in results)
     if partly:
-        what = f"no longer serves {hosts} through {name}"
+        ports = ", ".join(str(p) for p in sorted({s.port for s in lost if s.port is not None}))
+        what = f"no longer serves {hosts}{f' on port {ports}' if ports else ''} through {name}"
         cause = _partial_cause(lost, head, base)
     elif unknown:
         what = f"may no longer attach to {name}"
@@ -139,7 +140,9 @@ def _partial_cause(lost: list[Served], head: Snapshot, base: Snapshot) -> str:
         now, before = head.get(*key), base.get(*key)
         new = {lst.name: lst for lst in listeners(now)} if now is not None else {}
         old = {lst.name: lst for lst in listeners(before)} if before is not None else {}
-        if name in new and name in old and new[name].hostname != old[name].hostname:
+        if name in new and name in old and new[name].port != old[name].port:
+            out.append(f"this change moves listener {name} from port {old[name].port} to {new[name].port}")
+        elif name in new and name in old and new[name].hostname != old[name].hostname:
             out.append(f"this change sets listener {name}'s hostname to {new[name].hostname} "
                        f"(was {old[name].hostname})")
         elif name in new:
