@@ -23,7 +23,7 @@ from bot.gatewayapi.objects import RouteRule, route
 from bot.gatewayapi.snapshot import Snapshot
 from bot.model import Resource, canonical
 
-Slot = tuple[tuple[str, str, str], str, int | None, str, str]  # parent, route namespace (mesh), port, host, family
+Claim = tuple[tuple[str, str, str], str, int | None, str, str]  # parent, route namespace (mesh), port, host, family
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _family(kind: str) -> str:
     return "http" if kind in ("HTTPRoute", "GRPCRoute") else kind
 
 
-def _slots(res: Resource, snap: Snapshot, base: Snapshot | None) -> list[tuple[Slot, Served]]:
+def _slots(res: Resource, snap: Snapshot, base: Snapshot | None) -> list[tuple[Claim, Served]]:
     out = []
     for result in evaluate(res, snap, base):
         for s in result.served:
@@ -61,7 +61,7 @@ def _slots(res: Resource, snap: Snapshot, base: Snapshot | None) -> list[tuple[S
     return out
 
 
-def _claims(snap: Snapshot, base: Snapshot | None) -> dict[Slot, list[tuple[Resource, Served]]]:
+def _claims(snap: Snapshot, base: Snapshot | None) -> dict[Claim, list[tuple[Resource, Served]]]:
     key = ("claims", base is not None)
     cached = snap.cache.get(key)
     if cached is None:

@@ -77,7 +77,8 @@ def _finding(res: Resource, results: list[ParentResult], lost: list[Served], par
         cause = first.message
     else:
         what = f"no longer attaches to {name}"
-        cause = "; ".join(dict.fromkeys(_cause(r, res.namespace, head, base) for r in results if r.state == "detached"))
+        cause = "; ".join(dict.fromkeys(_cause(r, res.namespace, head, base) if r.state == "detached" else r.message
+                                        for r in results if r.state != "attached"))
     severity = Severity.NOTICE if unknown and not partly else SEVERITY
     effect = "the repository cannot tell" if unknown and not partly else failure(res.kind)
     if first.ref.is_mesh:
