@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run the Gateway API conformance manifests through `audit` and print how far we agree.
 
 Usage: python scripts/conformance_gateway_api.py [CONFORMANCE_DIR]
@@ -36,10 +35,10 @@ from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bot.analyze import analyze_audit, analyze_diff  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.findings import Finding  # noqa: E402
-from bot.load import SourceFile  # noqa: E402
+from bot.analyze import analyze_audit, analyze_diff
+from bot.config import Config
+from bot.findings import Finding
+from bot.load import SourceFile
 
 DEFAULT = os.path.join(os.path.dirname(__file__), "..", "tests", "conformance", "gateway-api")
 CLASS = "istio"

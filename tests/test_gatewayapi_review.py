@@ -52,8 +52,8 @@ def test_a_hazard_already_at_the_base_is_not_introduced() -> None:
     _, head = _case("route-unattached", "fires")
     changed = head["manifest.yaml"].replace("  - status.example.com", "  - status.example.com\n  - health.example.com")
     report = diff(head, {"manifest.yaml": changed})
-    assert lines(report, "route-unattached") == ["warning route-unattached HTTPRoute infra/status manifest.yaml:32 "
-                                                 "pre-existing"]
+    assert lines(report, "route-unattached") == [
+        "warning route-unattached HTTPRoute infra/status manifest.yaml:32 pre-existing"]
     assert report.failing("warning") == []
 
 
