@@ -392,7 +392,9 @@ class Mesh:
 
     @cached_property
     def namespaces(self) -> list[str]:
-        names = {res.namespace for res in self.by_key.values()} | {self.config.root_namespace}
+        # A GatewayClass is cluster-scoped and stands in a namespace of its own name, which is no namespace.
+        names = {res.namespace for res in self.by_key.values() if res.kind != "GatewayClass"}
+        names.add(self.config.root_namespace)
         return sorted(names)
 
     # visibility

@@ -323,3 +323,11 @@ def test_only_gateways_of_istios_gateway_controller_are_judged() -> None:
     assert got == {"a": None, "b": "istio.io/gateway-controller", "c": "istio.io/mesh-controller",
                    "d": "istio.io/gateway-controller"}  # a class the repository does not define: assumed Istio's
     assert the(s, "GatewayClass", "cloud", "cloud").key == ("GatewayClass", "cloud", "cloud")
+
+
+def test_a_gateway_class_is_no_namespace_but_a_namespace_object_is() -> None:
+    from bot.model import Mesh
+
+    mesh = Mesh(load("apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: istio}\n---\n"
+                     "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"), Config())
+    assert mesh.namespaces == ["istio-system", "shop"]

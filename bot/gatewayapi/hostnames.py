@@ -37,22 +37,3 @@ def intersection(a: str, b: str) -> str | None:
     if covers(b, a):
         return a
     return None
-
-
-def served(route_hosts: tuple[str, ...], listener_host: str) -> tuple[str, ...]:
-    """The names a listener serves for a route: each route hostname cut to the listener's."""
-    out: list[str] = []
-    for host in route_hosts or (ANY,):
-        both = intersection(normal(host), listener_host)
-        if both is not None and both not in out:
-            out.append(both)
-    return tuple(out)
-
-
-def specificity(pattern: str) -> tuple[int, int]:
-    """Bigger is more specific: exact names, then longer wildcards, then `*`."""
-    if pattern == ANY:
-        return (0, 0)
-    if pattern.startswith("*"):
-        return (1, len(pattern))
-    return (2, len(pattern))

@@ -95,7 +95,7 @@ class ParentRef:
 
     @property
     def text(self) -> str:
-        """`Gateway infra/public` with `, listener http` / `, port 443` when set."""
+        """`Gateway infra/public`, then ` listener http` and ` port 443` when set."""
         out = f"{self.kind} {self.namespace}/{self.name}"
         if self.section:
             out += f" listener {self.section}" if not self.is_mesh else f" port name {self.section}"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.gatewayapi.kinds import GATEWAY, LISTENER_SET, NAMESPACE, REFERENCE_GRANT, ROUTE_KINDS
+from bot.gatewayapi.kinds import LISTENER_SET, NAMESPACE, REFERENCE_GRANT, ROUTE_KINDS
 from bot.gatewayapi.namespaces import labels_of
 from bot.gatewayapi.objects import listener_set_parent
 from bot.model import Resource
@@ -102,6 +102,3 @@ class Snapshot:
                     index.setdefault(parent, []).append(ls)
             self.cache["listener-sets"] = index
         return tuple(index.get(gateway.key, ()))
-
-    def gateway(self, namespace: str, name: str) -> Resource | None:
-        return self.get(GATEWAY, namespace, name)
