@@ -1,9 +1,11 @@
-"""Values every stage shares: severities, resource references and findings."""
+"""Values every stage shares: severities, resource references, findings, and what reading a file can say."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
+from bot.kinds import display
 
 
 class Severity(enum.Enum):
@@ -42,7 +44,12 @@ class Ref:
 
     @property
     def display(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+        return self.label()
+
+    def label(self, qualified: frozenset[str] = frozenset()) -> str:
+        """`Kind namespace/name` (`Kind name` when cluster-scoped); kinds in `qualified` say their group."""
+        kind = display(self.kind, qualified)
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file (or part of one) left out, and why."""
+
     file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """Broken YAML: where the reader gave up, and its words."""
+
+    file: str
+    line: int
     reason: str
 
 

@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -57,7 +58,7 @@ KNOWN = {
 def _source(path: str, name: str) -> SourceFile:
     with open(path, "rb") as fh:
         data = fh.read().replace(b"{GATEWAY_CLASS_NAME}", CLASS.encode())
-    return SourceFile(name, data, hashlib.sha1(data).hexdigest())
+    return SourceFile(name, data, hashlib.sha1(data, usedforsecurity=False).hexdigest())
 
 
 def _key(text: str) -> tuple[str, str, str]:
@@ -65,18 +66,18 @@ def _key(text: str) -> tuple[str, str, str]:
     return ("KubernetesGateway" if kind == "Gateway" else kind, namespace, name)
 
 
-def _on(findings: list[Finding], resource: str, rules: tuple[str, ...]) -> list[Finding]:
+def _on(findings: Sequence[Finding], resource: str, rules: tuple[str, ...]) -> list[Finding]:
     key = _key(resource)
     return [f for f in findings if f.rule in rules and f.resource.key == key]
 
 
-def _parent_findings(findings: list[Finding], case: dict[str, Any], rules: tuple[str, ...]) -> list[Finding]:
+def _parent_findings(findings: Sequence[Finding], case: dict[str, Any], rules: tuple[str, ...]) -> list[Finding]:
     kind, namespace, name = case["parent"].split("/", 2)
     return [f for f in _on(findings, case["resource"], rules) if f" {kind} {namespace}/{name}" in f" {f.detail}"
             or f":{kind} {namespace}/{name}" in f.detail]
 
 
-def _listener_findings(findings: list[Finding], resource: str, listener: str) -> list[Finding]:
+def _listener_findings(findings: Sequence[Finding], resource: str, listener: str) -> list[Finding]:
     out = []
     for f in _on(findings, resource, LISTENER_RULES):
         if f.rule == "listener-conflict":
@@ -93,7 +94,7 @@ def _reason(f: Finding) -> str:
     return f.detail.rsplit(":", 1)[-1]
 
 
-def predict(case: dict[str, Any], findings: list[Finding], listeners_of: dict[str, list[str]]) -> tuple[bool, str]:
+def predict(case: dict[str, Any], findings: Sequence[Finding], listeners_of: dict[str, list[str]]) -> tuple[bool, str]:
     """(agrees, what the bot said) for one case."""
     condition, status, reason = case["condition"], case["status"], case.get("reason")
     kind = case["resource"].split("/", 1)[0]
@@ -150,7 +151,7 @@ def _without(source: SourceFile, kind: str, namespace: str, name: str) -> Source
                 and meta.get("namespace") == namespace):
             kept.append(doc)
     data = "\n---\n".join(kept).encode()
-    return SourceFile(source.path, data, hashlib.sha1(data).hexdigest())
+    return SourceFile(source.path, data, hashlib.sha1(data, usedforsecurity=False).hexdigest())
 
 
 def revoked(case: dict[str, Any], files: list[SourceFile]) -> tuple[bool, str] | None:
@@ -184,7 +185,7 @@ def run(root: str) -> tuple[list[tuple[dict[str, Any], bool, str]], str]:
     with open(os.path.join(root, "expected.json")) as fh:
         data = json.load(fh)
     base = _source(os.path.join(root, "base", "manifests.yaml"), "base/manifests.yaml")
-    reports: dict[str, list[Finding]] = {}
+    reports: dict[str, Sequence[Finding]] = {}
     results = []
     for case in data["cases"]:
         name = case["file"]

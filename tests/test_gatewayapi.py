@@ -12,16 +12,16 @@ from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.attachment import evaluate
 from bot.gatewayapi.backends import failing, percent, share, without_backends
 from bot.gatewayapi.conflicts import clashes, merges
+from bot.gatewayapi.gamma import overlaps
 from bot.gatewayapi.grants import allowing
 from bot.gatewayapi.istio import controller, drops, share_workload, workload
 from bot.gatewayapi.listeners import gateway_renames, merged, renames, supported_kinds
-from bot.gatewayapi.mesh import overlaps
 from bot.gatewayapi.namespaces import selects
 from bot.gatewayapi.objects import listeners, route
 from bot.gatewayapi.precedence import How, order
 from bot.gatewayapi.snapshot import Presence, Snapshot
 from bot.load import parse_file
-from bot.model import Resource
+from bot.resource import Resource
 
 
 def load(text: str) -> list[Resource]:
@@ -123,7 +123,7 @@ def test_supported_kinds_follow_the_protocol() -> None:
 def test_first_listener_wins_a_conflict() -> None:
     s = snap(gateway("  - {name: web, port: 80, protocol: HTTP}\n  - {name: raw, port: 80, protocol: TCP}\n"
                      "  - {name: web2, port: 80, protocol: HTTP, hostname: a.com}\n"))
-    slots = merged(the(s, "KubernetesGateway", "infra", "gw"), s, None)
+    slots = merged(the(s, "KubernetesGateway", "infra", "gw"), s.against(None))
     assert [(x.listener.name, x.lost_to.listener.name if x.lost_to else None, x.reason) for x in slots] == [
         ("web", None, ""), ("raw", "web", "ProtocolConflict"), ("web2", None, "")]
 
@@ -139,7 +139,7 @@ def test_listener_rename_is_told_from_remove_and_add() -> None:
 def test_gateway_rename_is_a_delete_and_a_create_with_the_same_listeners() -> None:
     base = snap(gateway(HTTP, name="old"))
     head = snap(gateway(HTTP, name="new") + gateway(HTTP.replace("80", "81"), name="other"))
-    assert {k[2]: v.name for k, v in gateway_renames(base, head).items()} == {"old": "new"}
+    assert {k[2]: v.name for k, v in gateway_renames(head.against(base)).items()} == {"old": "new"}
 
 
 ATTACH = gateway(
@@ -165,16 +165,16 @@ ATTACH = gateway(
 ])
 def test_attachment_reasons(ns: str, parent: str, hosts: str, state: str, reason: str) -> None:
     s = snap(ATTACH + http_route("r", f"  parentRefs: [{parent}]\n  hostnames: {hosts}\n", ns=ns))
-    (result,) = evaluate(the(s, "HTTPRoute", ns, "r"), s)
+    (result,) = evaluate(the(s, "HTTPRoute", ns, "r"), s.against(None))
     assert (result.state, result.reason) == (state, reason)
 
 
 def test_namespace_labels_from_the_repository_decide_a_selector() -> None:
     ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {gw: 'yes'}}\n---\n"
     s = snap(ATTACH + ns + http_route("r", "  parentRefs: [{name: gw, namespace: infra, sectionName: sel}]\n", ns="shop"))
-    (result,) = evaluate(the(s, "HTTPRoute", "shop", "r"), s)
+    (result,) = evaluate(the(s, "HTTPRoute", "shop", "r"), s.against(None))
     assert result.attached and [x.host for x in result.served] == ["*"]
-    assert the(s, "Namespace", "shop", "shop").key == ("Namespace", "shop", "shop")
+    assert the(s, "Namespace", "", "shop").key == ("Namespace", "", "shop")
 
 
 def test_served_hosts_are_cut_to_the_listener_and_isolated() -> None:
@@ -182,7 +182,7 @@ def test_served_hosts_are_cut_to_the_listener_and_isolated() -> None:
                      "  - {name: exact, port: 80, protocol: HTTP, hostname: api.example.com}\n")
              + http_route("r", "  parentRefs: [{name: gw, sectionName: wild}]\n"
                                "  hostnames: ['*.com', api.example.com, www.example.com]\n"))
-    (result,) = evaluate(the(s, "HTTPRoute", "infra", "r"), s)
+    (result,) = evaluate(the(s, "HTTPRoute", "infra", "r"), s.against(None))
     # api.example.com belongs to the more specific listener (Istio's listener isolation)
     assert sorted(x.host for x in result.served) == ["*.example.com", "www.example.com"]
 
@@ -191,18 +191,18 @@ def test_mesh_parent_is_the_service_host() -> None:
     svc = "apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: shop}\nspec: {ports: [{port: 9080}]}\n---\n"
     route_yaml = http_route("r", "  parentRefs: [{group: '', kind: Service, name: reviews, port: 9080}]\n", ns="shop")
     s = snap(svc + route_yaml)
-    (result,) = evaluate(the(s, "HTTPRoute", "shop", "r"), s)
+    (result,) = evaluate(the(s, "HTTPRoute", "shop", "r"), s.against(None))
     assert result.attached and [(x.host, x.port) for x in result.served] == [("reviews.shop.svc.cluster.local", 9080)]
     base = s
     head = snap(route_yaml + "apiVersion: v1\nkind: Service\nmetadata: {name: other, namespace: shop}\n---\n")
-    (gone,) = evaluate(the(head, "HTTPRoute", "shop", "r"), head, base)
+    (gone,) = evaluate(the(head, "HTTPRoute", "shop", "r"), head.against(base))
     assert (gone.state, gone.reason, gone.why_absent) == ("detached", "NoMatchingParent", "which this change removes")
 
 
 def test_presence_is_unknown_outside_namespaces_the_repository_keeps() -> None:
     s = snap("apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: shop}\n---\n")
-    assert s.lookup("Service", "shop", "b", None).presence is Presence.ABSENT
-    assert s.lookup("Service", "other", "b", None).presence is Presence.UNKNOWN
+    assert s.against(None).lookup("Service", "shop", "b").presence is Presence.ABSENT
+    assert s.against(None).lookup("Service", "other", "b").presence is Presence.UNKNOWN
 
 
 BACKENDS = http_route("r", """  parentRefs: [{name: gw}]
@@ -220,7 +220,7 @@ BACKENDS = http_route("r", """  parentRefs: [{name: gw}]
 def test_backends_that_fail_and_their_share() -> None:
     s = snap(BACKENDS)
     res = the(s, "HTTPRoute", "infra", "r")
-    found = {(f.ref.rule, f.ref.name): f.reason for f in failing(res, s)}
+    found = {(f.ref.rule, f.ref.name): f.reason for f in failing(res, s.against(None))}
     # weight 0 is never built; "far" in rule 1 has no grant; Bucket is a kind Istio does not know
     assert found == {(0, "gone"): "BackendNotFound", (1, "far"): "RefNotPermitted", (1, "b"): "InvalidKind"}
     rule = route(res).rules[0]
@@ -230,7 +230,7 @@ def test_backends_that_fail_and_their_share() -> None:
 def test_mesh_only_routes_skip_reference_grants() -> None:
     text = BACKENDS.replace("parentRefs: [{name: gw}]", "parentRefs: [{kind: Service, group: '', name: web}]")
     s = snap(text)
-    reasons = {f.ref.name: f.reason for f in failing(the(s, "HTTPRoute", "infra", "r"), s)}
+    reasons = {f.ref.name: f.reason for f in failing(the(s, "HTTPRoute", "infra", "r"), s.against(None))}
     assert "far" not in reasons and reasons["gone"] == "BackendNotFound"
 
 
@@ -287,9 +287,9 @@ def test_identical_matches_clash_and_http_grpc_merge() -> None:
                                  "  - matches: [{path: {type: PathPrefix, value: /api/}}]\n    backendRefs: [{name: y, port: 1}]\n"
                                  "  - matches: [{path: {type: Exact, value: /api}}]\n    backendRefs: [{name: y, port: 1}]\n")
              + http_route("rpc", "  parentRefs: [{name: gw}]\n  hostnames: [b.com]\n", kind="GRPCRoute"))
-    found = [(c.a.name, c.rule_a, c.b.name, c.rule_b, c.served.host, c.same_effect) for c in clashes(s)]
+    found = [(c.a.name, c.rule_a, c.b.name, c.rule_b, c.served.host, c.same_effect) for c in clashes(s.against(None))]
     assert found == [("one", 0, "two", 0, "a.com", False)]
-    assert [(m.http.name, m.grpc.name, m.served.host) for m in merges(s)] == [("two", "rpc", "b.com")]
+    assert [(m.http.name, m.grpc.name, m.served.host) for m in merges(s.against(None))] == [("two", "rpc", "b.com")]
 
 
 def test_gamma_route_and_virtual_service_for_one_host() -> None:
@@ -299,7 +299,7 @@ def test_gamma_route_and_virtual_service_for_one_host() -> None:
                "spec: {hosts: [reviews]}\n---\n"
              + "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: edge, namespace: shop}\n"
                "spec: {hosts: [reviews], gateways: [istio-system/public]}\n")
-    assert [(o.route.name, o.virtual_service.name, o.consumer) for o in overlaps(s)] == [("r", "reviews", True)]
+    assert [(o.route.name, o.virtual_service.name, o.consumer) for o in overlaps(s.against(None))] == [("r", "reviews", True)]
 
 
 def test_loader_reads_every_gateway_api_version() -> None:
@@ -322,12 +322,15 @@ def test_only_gateways_of_istios_gateway_controller_are_judged() -> None:
     got = {n: controller(the(s, "KubernetesGateway", "infra", n), s) for n in "abcd"}
     assert got == {"a": None, "b": "istio.io/gateway-controller", "c": "istio.io/mesh-controller",
                    "d": "istio.io/gateway-controller"}  # a class the repository does not define: assumed Istio's
-    assert the(s, "GatewayClass", "cloud", "cloud").key == ("GatewayClass", "cloud", "cloud")
+    assert the(s, "GatewayClass", "", "cloud").key == ("GatewayClass", "", "cloud")
 
 
-def test_a_gateway_class_is_no_namespace_but_a_namespace_object_is() -> None:
-    from bot.model import Mesh
+def test_cluster_scoped_kinds_stand_in_no_namespace() -> None:
+    from bot.mesh import Mesh
 
     mesh = Mesh(load("apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: istio}\n---\n"
-                     "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"), Config())
-    assert mesh.namespaces == ["istio-system", "shop"]
+                     "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, namespace: ignored}\n"), Config())
+    assert [r.key for r in mesh.resources] == [("GatewayClass", "", "istio"), ("Namespace", "", "shop")]
+    assert [r.display for r in mesh.resources] == ["GatewayClass istio", "Namespace shop"]
+    assert mesh.namespaces == ["istio-system"]  # as before Namespaces were read: their names are no client namespace
+    assert mesh.gateway_api.namespace("shop") is mesh.resources[1]

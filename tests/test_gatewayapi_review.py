@@ -44,7 +44,7 @@ def test_listener_rename_fails_the_check_naming_route_and_host(tmp_path: Path,
 
 def test_routes_and_grants_are_in_the_changes() -> None:
     report = diff(*_case("route-backend-unresolved", "fires-grant-removed"))
-    assert [(c.kind, c.namespace, c.name, c.change) for c in report.changes] == [
+    assert [(c.resource.kind, c.resource.namespace, c.resource.name, c.change) for c in report.changes] == [
         ("ReferenceGrant", "payments", "routes-from-edge", "removed")]
 
 

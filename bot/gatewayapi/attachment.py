@@ -26,8 +26,9 @@ from bot.gatewayapi.istio import is_istio_ingress
 from bot.gatewayapi.kinds import DOMAIN, SERVICE
 from bot.gatewayapi.listeners import Slot, namespace_allowed, slots_of, supported_kinds
 from bot.gatewayapi.objects import ParentRef, Route, gateway_class, listener_set_parent, route
-from bot.gatewayapi.snapshot import Presence, Snapshot
-from bot.model import Resource, as_list, as_str
+from bot.gatewayapi.snapshot import Evaluation, Presence, Snapshot
+from bot.resource import Resource
+from bot.values import as_list, as_str
 
 ACCEPTED = "Accepted"
 NO_MATCHING_PARENT = "NoMatchingParent"
@@ -54,7 +55,8 @@ class ParentResult:
     ref: ParentRef
     parent: Resource | None
     state: str  # attached | detached | unknown (depends on what the repository lacks) | unseen (parent not here)
-    reason: str  # Accepted, or why not: NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname, ParentNotFound
+    # Accepted, or why not: NoMatchingParent, NotAllowedByListeners, NoMatchingListenerHostname, ParentNotFound
+    reason: str
     message: str
     served: tuple[Served, ...] = ()
     why_absent: str = ""  # for ParentNotFound: "which this change removes", ...
@@ -72,23 +74,19 @@ class _Verdict:
     served: tuple[Served, ...] = ()
 
 
-def evaluate(res: Resource, snap: Snapshot, base: Snapshot | None = None) -> tuple[ParentResult, ...]:
-    """Every parentRef of a route, at the revision `snap` (`base`: the PR's base, to tell removed objects)."""
-    key = ("attach", res.key, base is not None)
-    cached = snap.cache.get(key)
-    if cached is None:
-        r = route(res)
-        cached = snap.cache[key] = tuple(_parent(r, ref, snap, base) for ref in r.parents)
-    return cached
+def evaluate(res: Resource, ev: Evaluation) -> tuple[ParentResult, ...]:
+    """Every parentRef of a route, at the revision `ev.head` (its base tells removed objects)."""
+    return ev.memo(("attach", res), lambda: tuple(_parent(route(res), ref, ev) for ref in route(res).parents))
 
 
-def _parent(r: Route, ref: ParentRef, snap: Snapshot, base: Snapshot | None) -> ParentResult:
+def _parent(r: Route, ref: ParentRef, ev: Evaluation) -> ParentResult:
     target = ref.target
     if target is None:
         return ParentResult(ref, None, "unseen", "", f"parent kind {ref.group}/{ref.kind} is not one Istio handles")
     kind, namespace, name = target
     noun = "Gateway" if ref.is_gateway else kind
-    found = snap.lookup(kind, namespace, name, base, noun)
+    snap = ev.head
+    found = ev.lookup(kind, namespace, name, noun)
     if found.presence is Presence.UNKNOWN:
         return ParentResult(ref, None, "unseen", "", f"{noun} {namespace}/{name} is not in the repository")
     if found.presence is Presence.ABSENT:
@@ -96,15 +94,17 @@ def _parent(r: Route, ref: ParentRef, snap: Snapshot, base: Snapshot | None) -> 
         return ParentResult(ref, found.resource, "detached", reason, f"{noun} {namespace}/{name} does not exist",
                             why_absent=found.why)
     parent = found.resource
-    assert parent is not None
+    if parent is None:  # present always carries the resource
+        return ParentResult(ref, None, "unseen", "", f"{noun} {namespace}/{name} is not in the repository")
     if ref.is_mesh:
         return _mesh(ref, parent)
     owner = listener_set_parent(parent) if ref.is_listener_set else parent.key
     gateway = snap.get(*owner) if owner is not None else None
     if gateway is not None and not is_istio_ingress(gateway, snap):
-        return ParentResult(ref, parent, "unseen", "", f"Gateway {gateway.namespace}/{gateway.name} belongs to "
-                                                       f"class {gateway_class(gateway)!r}, not to Istio's gateway controller")
-    slots = slots_of(parent, snap, base)
+        return ParentResult(ref, parent, "unseen", "",
+                            f"Gateway {gateway.namespace}/{gateway.name} belongs to class {gateway_class(gateway)!r}, "
+                            "not to Istio's gateway controller")
+    slots = slots_of(parent, ev)
     usable = [s for s in slots if s.usable]
     if not usable:
         why = "has no listener Istio can program" if slots else "has no listeners"
@@ -141,7 +141,8 @@ def _listener(r: Route, ref: ParentRef, slot: Slot, usable: list[Slot], snap: Sn
         return _Verdict(False, NO_HOSTNAME, f"no hostnames matched listener {lst.name} hostname {lst.hostname!r}")
     allowed = namespace_allowed(lst, slot.owner, r.res.namespace, snap)
     if allowed is False:
-        return _Verdict(False, NOT_ALLOWED, f"listener {lst.name} does not allow routes from namespace {r.res.namespace}")
+        return _Verdict(False, NOT_ALLOWED,
+                        f"listener {lst.name} does not allow routes from namespace {r.res.namespace}")
     kinds, _ = supported_kinds(lst)
     if r.kind not in kinds:
         return _Verdict(False, NOT_ALLOWED, f"listener {lst.name} ({lst.protocol}) does not take {r.kind}")

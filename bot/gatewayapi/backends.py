@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from bot.gatewayapi.grants import allowing
 from bot.gatewayapi.kinds import ISTIO_GROUP, SERVICE
 from bot.gatewayapi.objects import BackendRef, Route, RouteRule, as_int, route
-from bot.gatewayapi.snapshot import Presence, Snapshot
-from bot.model import Resource, as_dict, as_list, as_str
+from bot.gatewayapi.snapshot import Evaluation, Presence
+from bot.resource import Resource
+from bot.values import as_dict, as_list, as_str
 
 NOT_FOUND = "BackendNotFound"
 NOT_PERMITTED = "RefNotPermitted"
@@ -48,29 +49,28 @@ def checks_grants(r: Route) -> bool:
     return any(not p.is_mesh for p in r.parents) or not r.parents
 
 
-def failing(res: Resource, snap: Snapshot, base: Snapshot | None = None) -> tuple[Resolution, ...]:
+def failing(res: Resource, ev: Evaluation) -> tuple[Resolution, ...]:
     """The route's backendRefs that resolve to nothing at this revision."""
-    key = ("backends", res.key, base is not None)
-    cached = snap.cache.get(key)
-    if cached is None:
-        r = route(res)
-        cached = snap.cache[key] = tuple(found for rule in r.rules if rule.total_weight > 0
-                                         for ref in rule.backends if ref.weight > 0
-                                         if (found := resolve(r, ref, snap, base)) is not None)
-    return cached
+    return ev.memo(("backends", res), lambda: _failing(route(res), ev))
 
 
-def resolve(r: Route, ref: BackendRef, snap: Snapshot, base: Snapshot | None) -> Resolution | None:
+def _failing(r: Route, ev: Evaluation) -> tuple[Resolution, ...]:
+    return tuple(found for rule in r.rules if rule.total_weight > 0 for ref in rule.backends if ref.weight > 0
+                 if (found := resolve(r, ref, ev)) is not None)
+
+
+def resolve(r: Route, ref: BackendRef, ev: Evaluation) -> Resolution | None:
     route_kind, route_ns = r.kind, r.res.namespace
     target = (ref.group, ref.kind, ref.namespace, ref.name)
-    if ref.cross_namespace and checks_grants(r) and not allowing(snap.grants(), route_kind, route_ns, *target):
-        before = tuple(allowing(base.grants(), route_kind, route_ns, *target)) if base is not None else ()
-        return Resolution(ref, NOT_PERMITTED, f"but no ReferenceGrant in namespace {ref.namespace} allows "
-                                              f"{route_kind}s from namespace {route_ns} to use it", grants_before=before)
+    if ref.cross_namespace and checks_grants(r) and not allowing(ev.head.grants(), route_kind, route_ns, *target):
+        before = tuple(allowing(ev.base.grants(), route_kind, route_ns, *target)) if ev.base is not None else ()
+        why = (f"but no ReferenceGrant in namespace {ref.namespace} allows {route_kind}s from namespace {route_ns} "
+               "to use it")
+        return Resolution(ref, NOT_PERMITTED, why, grants_before=before)
     if (ref.group, ref.kind) not in _KNOWN:
         return Resolution(ref, INVALID_KIND, f"a kind Istio does not know ({ref.kind!r} of group {ref.group!r})")
     if (ref.group, ref.kind) in _SERVICE_LIKE:
-        found = snap.lookup(SERVICE, ref.namespace, ref.name, base)
+        found = ev.lookup(SERVICE, ref.namespace, ref.name)
         if found.presence is Presence.ABSENT:
             return Resolution(ref, NOT_FOUND, found.why, service=found.resource)
     return None

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from bot.gatewayapi.attachment import Served, evaluate
 from bot.gatewayapi.objects import RouteRule, route
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource, canonical
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
+from bot.values import canonical
 
 Claim = tuple[tuple[str, str, str], str, int | None, str, str]  # parent, route namespace (mesh), port, host, family
 
@@ -52,31 +53,31 @@ def _family(kind: str) -> str:
     return "http" if kind in ("HTTPRoute", "GRPCRoute") else kind
 
 
-def _slots(res: Resource, snap: Snapshot, base: Snapshot | None) -> list[tuple[Claim, Served]]:
+def _slots(res: Resource, ev: Evaluation) -> list[tuple[Claim, Served]]:
     out = []
-    for result in evaluate(res, snap, base):
+    for result in evaluate(res, ev):
         for s in result.served:
             scope = res.namespace if result.ref.is_mesh else ""  # mesh routes merge per route namespace
             out.append(((s.parent, scope, s.port, s.host, _family(res.kind)), s))
     return out
 
 
-def _claims(snap: Snapshot, base: Snapshot | None) -> dict[Claim, list[tuple[Resource, Served]]]:
-    key = ("claims", base is not None)
-    cached = snap.cache.get(key)
-    if cached is None:
-        cached = {}
-        for res in snap.routes:
-            for slot, served in dict(_slots(res, snap, base)).items():
-                cached.setdefault(slot, []).append((res, served))
-        snap.cache[key] = cached
-    return cached
+def _claims(ev: Evaluation) -> dict[Claim, list[tuple[Resource, Served]]]:
+    return ev.memo("claims", lambda: _claim_index(ev))
 
 
-def clashes(snap: Snapshot, base: Snapshot | None = None) -> list[Clash]:
+def _claim_index(ev: Evaluation) -> dict[Claim, list[tuple[Resource, Served]]]:
+    out: dict[Claim, list[tuple[Resource, Served]]] = {}
+    for res in ev.head.routes:
+        for slot, served in dict(_slots(res, ev)).items():
+            out.setdefault(slot, []).append((res, served))
+    return out
+
+
+def clashes(ev: Evaluation) -> list[Clash]:
     """Every pair of routes with an identical match on one parent, port and hostname (each pair once)."""
     out: list[Clash] = []
-    for claimants in _claims(snap, base).values():
+    for claimants in _claims(ev).values():
         for i, (a, served) in enumerate(claimants):
             for b, _ in claimants[i + 1:]:
                 if a.key == b.key or a.kind != b.kind:
@@ -98,10 +99,10 @@ def _effect(rule: RouteRule) -> tuple[object, ...]:
     return backends, canonical(rule.filters)
 
 
-def merges(snap: Snapshot, base: Snapshot | None = None) -> list[Merge]:
+def merges(ev: Evaluation) -> list[Merge]:
     """HTTPRoute and GRPCRoute pairs Istio merges where the specification would reject the newer."""
     out = []
-    for claimants in _claims(snap, base).values():
+    for claimants in _claims(ev).values():
         http = [(r, s) for r, s in claimants if r.kind == "HTTPRoute"]
         grpc = [r for r, _ in claimants if r.kind == "GRPCRoute"]
         out += [Merge(h, g, served) for h, served in http for g in grpc]

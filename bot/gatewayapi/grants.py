@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.gatewayapi.kinds import GROUP
-from bot.gatewayapi.objects import memo
-from bot.model import Resource, as_dict, as_list, as_str
+from bot.resource import Resource, per_resource
+from bot.values import as_dict, as_list, as_str
 
 _FROM = {(GROUP, k) for k in ("Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "ListenerSet")}
 _TO = {("", "Secret"), ("", "ConfigMap"), ("", "Service"), ("gateway.networking.x-k8s.io", "XBackend"),
@@ -34,7 +34,7 @@ class Permission:
     name: str | None
 
 
-@memo
+@per_resource
 def permissions(grant: Resource) -> tuple[Permission, ...]:
     out = []
     for f in as_list(grant.spec.get("from")):

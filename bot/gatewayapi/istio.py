@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.gatewayapi.kinds import DOMAIN, GATEWAY_CLASS, ISTIO_GROUP
-from bot.gatewayapi.objects import Path, Route, gateway_class, memo, route
+from bot.gatewayapi.kinds import DOMAIN, ISTIO_GROUP
+from bot.gatewayapi.objects import Path, Route, gateway_class, route
 from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource, as_dict, as_list, as_str
+from bot.resource import Resource, per_resource
+from bot.values import as_dict, as_list, as_str
 
 _HTTP_FILTERS = ("RequestHeaderModifier", "ResponseHeaderModifier", "RequestRedirect", "RequestMirror", "URLRewrite",
                  "CORS")
@@ -83,12 +84,14 @@ def _match_drops(r: Route, raw_rule: dict[str, object], path: Path) -> list[Drop
                 for h in as_list(m.get(field)):
                     kind = as_str(as_dict(h).get("type"))
                     if kind is not None and kind not in _STRING_MATCH:
-                        out.append(Drop("InvalidConfiguration", f"{field} match type {kind!r} is unknown to Istio", where))
+                        message = f"{field} match type {kind!r} is unknown to Istio"
+                        out.append(Drop("InvalidConfiguration", message, where))
         elif r.kind == "GRPCRoute":
             method = m.get("method")
             if isinstance(method, dict):
                 if not as_str(method.get("service")) and not as_str(method.get("method")):
-                    out.append(Drop("InvalidConfiguration", "a gRPC method match names neither service nor method", where))
+                    message = "a gRPC method match names neither service nor method"
+                    out.append(Drop("InvalidConfiguration", message, where))
                 kind = as_str(method.get("type"))
                 if kind is not None and kind not in _STRING_MATCH:
                     out.append(Drop("InvalidConfiguration", f"method match type {kind!r} is unknown to Istio", where))
@@ -111,7 +114,7 @@ def _destination_drops(group: str, kind: str, name: str, port: int | None, names
     return []
 
 
-@memo
+@per_resource
 def drops(res: Resource) -> tuple[Drop, ...]:
     """Everything in the route that makes Istio drop all of it (see the module docstring)."""
     r = route(res)
@@ -154,7 +157,7 @@ def controller(gw: Resource, snap: Snapshot) -> str | None:
     the class, else Istio's for its built-in class names. A class the repository does not define is
     taken to be Istio's ingress class (the bot reviews Istio repositories); None for another controller's."""
     klass = gateway_class(gw)
-    found = snap.get(GATEWAY_CLASS, klass, klass)
+    found = snap.gateway_class(klass)
     if found is not None:
         name = as_str(found.spec.get("controllerName")) or ""
         return name if name in CONTROLLERS else None
@@ -200,7 +203,7 @@ def deployed_name(gw: Resource) -> str:
     return gw.name if klass in _NO_SUFFIX else f"{gw.name}-{klass}"
 
 
-@memo
+@per_resource
 def workload(gw: Resource) -> Workload:
     if is_managed(gw):
         return Workload(True, frozenset({f"{deployed_name(gw)}.{gw.namespace}.{DOMAIN}"}))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.model import Resource
+from bot.kinds import display, external
+from bot.resource import Resource
 
 GROUP = "gateway.networking.k8s.io"
 ISTIO_GROUP = "networking.istio.io"
-GATEWAY = "KubernetesGateway"  # how the loader names a gateway.networking.k8s.io Gateway
+GATEWAY = "KubernetesGateway"  # how the bot names a gateway.networking.k8s.io Gateway (bot/kinds.py)
 LISTENER_SET = "ListenerSet"
 GATEWAY_CLASS = "GatewayClass"
 REFERENCE_GRANT = "ReferenceGrant"
@@ -18,20 +19,21 @@ ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute")
 HTTP_KINDS = ("HTTPRoute", "GRPCRoute")
 DOMAIN = "svc.cluster.local"
 NAME_LABEL = "kubernetes.io/metadata.name"  # Kubernetes sets it on every Namespace
-
-# kind -> the Gateway API kind name, as it appears in references and ReferenceGrants
-API_KIND = {GATEWAY: "Gateway"}
+QUALIFIED = frozenset({GATEWAY})
 
 
 def api_kind(kind: str) -> str:
-    return API_KIND.get(kind, kind)
+    """The kind as the Gateway API (references, ReferenceGrants) names it: `Gateway`, not the bot's name."""
+    return external(kind)[0]
 
 
-def label(res: Resource) -> str:
-    """`Gateway ns/name`, `HTTPRoute ns/name`, `Namespace name`: how messages name a resource."""
-    if res.kind == NAMESPACE:
-        return f"Namespace {res.name}"
-    return f"{api_kind(res.kind)} {res.namespace}/{res.name}"
+def label(res: Resource, qualify: bool = False) -> str:
+    """`Gateway ns/name`, `HTTPRoute ns/name`, `Namespace name`: how messages name a resource.
+
+    `qualify`: the repository holds Istio Gateways too, so a Gateway API Gateway says its group.
+    """
+    kind = display(res.kind, QUALIFIED if qualify else frozenset())
+    return f"{kind} {res.namespace}/{res.name}" if res.namespace else f"{kind} {res.name}"
 
 
 def failure(kind: str) -> str:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.gatewayapi.kinds import GATEWAY, GROUP
+from bot.gatewayapi.kinds import GATEWAY, GROUP, LISTENER_SET
 from bot.gatewayapi.namespaces import selects
 from bot.gatewayapi.objects import Listener, gateway_class, listener_set_parent, listeners
 from bot.gatewayapi.precedence import order
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource, as_dict, as_str
+from bot.gatewayapi.snapshot import Evaluation, Snapshot
+from bot.resource import Resource
+from bot.values import as_dict, as_str
 
 PROTOCOLS = ("HTTP", "HTTPS", "TLS", "TCP")
 _L4 = ("TCP", "UDP")
@@ -54,7 +55,8 @@ def unsupported_protocol(listener: Listener) -> str | None:
     if listener.protocol in PROTOCOLS:
         return None
     if listener.protocol.upper() in PROTOCOLS:
-        return f"protocol {listener.protocol!r} is unsupported (Istio reads only upper case: {listener.protocol.upper()!r})"
+        upper = listener.protocol.upper()
+        return f"protocol {listener.protocol!r} is unsupported (Istio reads only upper case: {upper!r})"
     return f"protocol {listener.protocol!r} is unsupported by Istio"
 
 
@@ -97,7 +99,8 @@ class Slot:
 
 
 def allows_listener_set(gateway: Resource, ls: Resource, snap: Snapshot) -> bool:
-    """`spec.allowedListeners` (default: none; istio gatewaycommon/gateway_utils.go NamespaceAcceptedByAllowListeners)."""
+    """`spec.allowedListeners` (default: none;
+    istio `gatewaycommon/gateway_utils.go` NamespaceAcceptedByAllowListeners)."""
     namespaces = as_dict(as_dict(gateway.spec.get("allowedListeners")).get("namespaces"))
     if not namespaces:
         return False
@@ -111,14 +114,15 @@ def allows_listener_set(gateway: Resource, ls: Resource, snap: Snapshot) -> bool
     return bool(selects(namespaces["selector"], ls.namespace, snap.namespace_labels(ls.namespace)))
 
 
-def merged(gateway: Resource, snap: Snapshot, base: Snapshot | None) -> tuple[Slot, ...]:
+def merged(gateway: Resource, ev: Evaluation) -> tuple[Slot, ...]:
     """The Gateway's listeners followed by those of the ListenerSets it allows, with conflicts marked."""
-    key = ("merged", gateway.key)
-    cached = snap.cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return ev.memo(("merged", gateway), lambda: _merge(gateway, ev))
+
+
+def _merge(gateway: Resource, ev: Evaluation) -> tuple[Slot, ...]:
+    snap = ev.head
     sets = [ls for ls in snap.listener_sets_of(gateway) if allows_listener_set(gateway, ls, snap)]
-    sets = _oldest_first(sets, base)
+    sets = _oldest_first(sets, ev.base)
     entries = [Slot(lst, gateway) for lst in listeners(gateway)]
     entries += [Slot(lst, ls) for ls in sets for lst in listeners(ls)]
     out: list[Slot] = []
@@ -130,8 +134,7 @@ def merged(gateway: Resource, snap: Snapshot, base: Snapshot | None) -> tuple[Sl
             out.append(entry)
         else:
             out.append(Slot(entry.listener, entry.owner, prior, _reason(entry.listener, prior.listener)))
-    result = snap.cache[key] = tuple(out)
-    return result
+    return tuple(out)
 
 
 def _oldest_first(sets: list[Resource], base: Snapshot | None) -> list[Resource]:
@@ -144,15 +147,15 @@ def _oldest_first(sets: list[Resource], base: Snapshot | None) -> list[Resource]
     return out
 
 
-def slots_of(parent: Resource, snap: Snapshot, base: Snapshot | None) -> tuple[Slot, ...]:
+def slots_of(parent: Resource, ev: Evaluation) -> tuple[Slot, ...]:
     """The listeners a route's parent offers: a Gateway's own, or one ListenerSet's (merged with its Gateway's)."""
-    if parent.kind == "ListenerSet":
+    if parent.kind == LISTENER_SET:
         gw_key = listener_set_parent(parent)
-        gateway = snap.get(*gw_key) if gw_key else None
-        if gateway is None or not allows_listener_set(gateway, parent, snap):
+        gateway = ev.head.get(*gw_key) if gw_key else None
+        if gateway is None or not allows_listener_set(gateway, parent, ev.head):
             return ()
-        return tuple(s for s in merged(gateway, snap, base) if s.owner.key == parent.key)
-    return tuple(s for s in merged(parent, snap, base) if s.owner.key == parent.key)
+        return tuple(s for s in merged(gateway, ev) if s.owner.key == parent.key)
+    return tuple(s for s in merged(parent, ev) if s.owner.key == parent.key)
 
 
 def renames(before: Resource, after: Resource) -> dict[str, str]:
@@ -188,13 +191,14 @@ def _shape(gw: Resource) -> tuple[object, ...]:
                                             for lst in listeners(gw))))
 
 
-def gateway_renames(base: Snapshot, head: Snapshot) -> dict[tuple[str, str, str], Resource]:
+def gateway_renames(ev: Evaluation) -> dict[tuple[str, str, str], Resource]:
     """Gateways the change deletes and re-adds under another name with the same class and listeners:
     old key -> the new Gateway. A rename is a delete and a create for Kubernetes (and for Istio's
     deployment, which is named after the Gateway)."""
-    cached = head.cache.get(("gateway-renames", id(base)))
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    return ev.memo("gateway-renames", lambda: _gateway_renames(ev.head, ev.base) if ev.base is not None else {})
+
+
+def _gateway_renames(head: Snapshot, base: Snapshot) -> dict[tuple[str, str, str], Resource]:
     added = [g for g in head.of(GATEWAY) if base.get(*g.key) is None]
     out: dict[tuple[str, str, str], Resource] = {}
     for old in base.of(GATEWAY):
@@ -203,5 +207,4 @@ def gateway_renames(base: Snapshot, head: Snapshot) -> dict[tuple[str, str, str]
         same = [g for g in added if g.namespace == old.namespace and _shape(g) == _shape(old)]
         if len(same) == 1:
             out[old.key] = same[0]
-    head.cache[("gateway-renames", id(base))] = out
     return out

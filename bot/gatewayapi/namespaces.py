@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.gatewayapi.kinds import NAME_LABEL
-from bot.model import as_dict, as_list, as_str
+from bot.values import as_dict, as_list, as_str
 
 
 def labels_of(name: str, written: dict[str, str] | None) -> dict[str, str] | None:

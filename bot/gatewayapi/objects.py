@@ -12,31 +12,15 @@ Istio would use.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.kinds import GATEWAY, GROUP, ISTIO_GROUP, LISTENER_SET, SERVICE, SERVICE_ENTRY
-from bot.model import Resource, as_dict, as_list, as_str
+from bot.resource import Resource, per_resource
+from bot.values import as_dict, as_list, as_str
 
-T = TypeVar("T")
 Path = tuple[str | int, ...]
-
-
-def memo(fn: Callable[[Resource], T]) -> Callable[[Resource], T]:
-    """Compute a view of a resource once; it lives and dies with the (frozen) resource."""
-    slot = "_gwapi_" + fn.__name__
-
-    @functools.wraps(fn)
-    def wrapper(res: Resource) -> T:
-        cache = res.__dict__
-        if slot not in cache:
-            cache[slot] = fn(res)
-        return cache[slot]  # type: ignore[no-any-return]
-
-    return wrapper
 
 
 def as_int(value: Any) -> int | None:
@@ -93,10 +77,18 @@ class ParentRef:
             return (self.kind, self.namespace, self.name)
         return None
 
+    def parent_label(self, qualify: bool = False) -> str:
+        """`Gateway infra/public`; with `qualify`, a Gateway says its group (Istio Gateways are about)."""
+        kind = f"{self.kind} ({self.group})" if qualify and self.is_gateway else self.kind
+        return f"{kind} {self.namespace}/{self.name}"
+
     @property
     def text(self) -> str:
-        """`Gateway infra/public`, then ` listener http` and ` port 443` when set."""
-        out = f"{self.kind} {self.namespace}/{self.name}"
+        """`Gateway infra/public`, then ` listener http` and ` port 443` when set (stable: findings' identity)."""
+        return self.label()
+
+    def label(self, qualify: bool = False) -> str:
+        out = self.parent_label(qualify)
         if self.section:
             out += f" listener {self.section}" if not self.is_mesh else f" port name {self.section}"
         if self.port is not None:
@@ -239,7 +231,7 @@ def _matches(kind: str, rule: dict[str, Any]) -> tuple[str, ...]:
     return ("any connection",)
 
 
-@memo
+@per_resource
 def route(res: Resource) -> Route:
     """The route with the CRD defaults applied."""
     hostnames = tuple(dict.fromkeys(hn.normal(h) for h in (as_str(x) for x in as_list(res.spec.get("hostnames"))) if h))
@@ -343,7 +335,7 @@ def _listener(owner: Resource, index: int, raw: Any) -> Listener | None:
                     selector if isinstance(selector, dict) else None, kinds)
 
 
-@memo
+@per_resource
 def listeners(res: Resource) -> tuple[Listener, ...]:
     """The listeners a Gateway or ListenerSet writes, in order; the first of a repeated name counts."""
     out: list[Listener] = []

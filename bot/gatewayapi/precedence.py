@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot.gatewayapi.objects import creation_timestamp
 from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource
+from bot.resource import Resource
 
 
 class How(enum.Enum):

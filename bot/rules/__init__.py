@@ -70,7 +70,7 @@ RULES: tuple[Rule, ...] = (
     listener_certificate_unresolved,
     https_connection_reuse,
     gateway_workload_replaced,
-)  # type: ignore[assignment]
+)
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)
 BY_ID = {rule.ID: rule for rule in RULES}

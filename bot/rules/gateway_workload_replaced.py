@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.istio import is_istio_ingress, workload
 from bot.gatewayapi.kinds import GATEWAY
 from bot.gatewayapi.listeners import gateway_renames
-from bot.model import Resource
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, snapshots, wanted
+from bot.resource import Resource
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, name, wanted
 
 ID = "gateway-workload-replaced"
 SEVERITY = Severity.WARNING
@@ -31,13 +32,14 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
+    ev = evaluation(ctx)
+    head, base = ev.head, ev.base
     if base is None:
         return
-    for old_key, new in gateway_renames(base, head).items():
+    for old_key, new in gateway_renames(ev).items():
         old = base.get(*old_key)
         if old is not None and wanted(ctx, new) and is_istio_ingress(new, head) and is_istio_ingress(old, base):
-            yield _finding(new, old, f"renames Gateway {old.namespace}/{old.name} to {new.name} (a delete and a create)")
+            yield _finding(new, old, f"renames {name(ev, old)} to {new.name} (a delete and a create)")
     for gw in ctx.subjects(GATEWAY):
         old = base.get(*gw.key)
         if old is None or not (is_istio_ingress(gw, head) and is_istio_ingress(old, base)):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.istio import share_workload
-from bot.gatewayapi.kinds import label
 from bot.gatewayapi.listeners import merged
 from bot.gatewayapi.objects import Listener
-from bot.model import Resource
-from bot.rules.base import NETWORK_ISSUES, Context, finding
-from bot.rules.gwapi import istio_gateways, snapshots, wanted
+from bot.resource import Resource
+from bot.rules.base import NETWORK_ISSUES, finding
+from bot.rules.shared.gateway_api import evaluation, istio_gateways, name, wanted
 
 ID = "https-connection-reuse"
 SEVERITY = Severity.WARNING
@@ -35,9 +35,9 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
-    gateways = istio_gateways(head)
-    listeners = {gw.key: [(s.owner, s.listener) for s in merged(gw, head, base) if s.usable
+    ev = evaluation(ctx)
+    gateways = istio_gateways(ev)
+    listeners = {gw.key: [(s.owner, s.listener) for s in merged(gw, ev) if s.usable
                           and s.listener.protocol == "HTTPS" and s.listener.tls_mode == "Terminate"]
                  for gw in gateways}
     reported: set[tuple[object, ...]] = set()
@@ -53,10 +53,11 @@ def check(ctx: Context) -> Iterator[Finding]:
                         continue
                     for res, mine, other, theirs in ((owner_a, la, owner_b, lb), (owner_b, lb, owner_a, la)):
                         key = (res.key, mine.name, other.key, theirs.name)
-                        if key in reported or not wanted(ctx, res) or (res.key == other.key and mine.name > theirs.name):
+                        twice = res.key == other.key and mine.name > theirs.name  # one listener pair, one finding
+                        if key in reported or twice or not wanted(ctx, res):
                             continue
                         reported.add(key)
-                        yield _finding(res, mine, other, theirs, what)
+                        yield _finding(res, mine, other, theirs, what, name(ev, other))
 
 
 def _overlap(a: Listener, b: Listener) -> str | None:
@@ -72,8 +73,8 @@ def _overlap(a: Listener, b: Listener) -> str | None:
     return None
 
 
-def _finding(res: Resource, mine: Listener, other: Resource, theirs: Listener, what: str) -> Finding:
-    whose = "" if other.key == res.key else f" of {label(other)} (same pods and address)"
+def _finding(res: Resource, mine: Listener, other: Resource, theirs: Listener, what: str, other_name: str) -> Finding:
+    whose = "" if other.key == res.key else f" of {other_name} (same pods and address)"
     return finding(
         ID, SEVERITY, res,
         f"{mine.where} and {theirs.where}{whose} serve port {mine.port} with {what}: HTTP/2 clients reuse a "

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.grants import allowing
-from bot.gatewayapi.kinds import api_kind, label
+from bot.gatewayapi.kinds import api_kind
 from bot.gatewayapi.objects import CertRef, Listener, listeners
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, listener_owners, snapshots
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, listener_owners, name
 
 ID = "listener-certificate-unresolved"
 SEVERITY = Severity.ERROR
@@ -33,7 +34,7 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
+    ev = evaluation(ctx)
     for owner in listener_owners(ctx):
         for lst in listeners(owner):
             if lst.tls_mode != "Terminate" or lst.protocol not in ("HTTPS", "TLS") or not lst.certs:
@@ -47,14 +48,14 @@ def check(ctx: Context) -> Iterator[Finding]:
                               fix="keep at most two certificates (one RSA, one ECDSA)",
                               detail=f"{lst.name}:too-many:InvalidCertificateRef", line=line)
                 continue
-            bad = [(c, *_problem(owner, c, head, base)) for c in lst.certs]
+            bad = [(c, *_problem(owner, c, ev)) for c in lst.certs]
             failing = [(c, reason, why, grant) for c, reason, why, grant in bad if reason]
             for cert, reason, why, grant in failing:
                 yield _finding(owner, lst, cert, reason, why, grant, len(failing) == len(lst.certs), line)
 
 
-def _problem(owner: Resource, cert: CertRef, head: Snapshot, base: Snapshot | None
-             ) -> tuple[str, str, Resource | None]:
+def _problem(owner: Resource, cert: CertRef, ev: Evaluation) -> tuple[str, str, Resource | None]:
+    head, base = ev.head, ev.base
     source = api_kind(owner.kind)
     target = ("", "Secret", cert.namespace, cert.name)
     if cert.namespace != owner.namespace and not allowing(head.grants(), source, owner.namespace, *target):
@@ -62,7 +63,7 @@ def _problem(owner: Resource, cert: CertRef, head: Snapshot, base: Snapshot | No
         why = (f"no ReferenceGrant in namespace {cert.namespace} allows {source}s from namespace "
                f"{owner.namespace} to read it")
         if before:
-            why += f"; this change {'removes' if head.get(*before[0].key) is None else 'narrows'} {label(before[0])}"
+            why += f"; this change {'removes' if head.get(*before[0].key) is None else 'narrows'} {name(ev, before[0])}"
         return "RefNotPermitted", why, before[0] if before else None
     if not cert.is_secret:
         return "InvalidCertificateRef", "only core Secrets hold certificates", None

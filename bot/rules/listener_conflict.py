@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.istio import share_workload
-from bot.gatewayapi.kinds import label
 from bot.gatewayapi.listeners import Slot, merged
 from bot.gatewayapi.objects import Listener, listeners
 from bot.gatewayapi.precedence import How, order
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, istio_gateways, snapshots, wanted
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, istio_gateways, name, wanted
 
 ID = "listener-conflict"
 SEVERITY = Severity.ERROR
@@ -36,22 +36,22 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
-    for gw in istio_gateways(head):
-        for slot in merged(gw, head, base):
+    ev = evaluation(ctx)
+    for gw in istio_gateways(ev):
+        for slot in merged(gw, ev):
             if slot.lost_to is not None and wanted(ctx, slot.owner):
-                yield _inside(slot)
-    yield from _across(ctx, head, base)
+                yield _inside(slot, ev)
+    yield from _across(ctx, ev)
 
 
-def _inside(slot: Slot) -> Finding:
-    lost_to = slot.lost_to
-    assert lost_to is not None
+def _inside(slot: Slot, ev: Evaluation) -> Finding:
+    lost_to = slot.lost_to or slot  # called for slots that lost
     lst, other = slot.listener, lost_to.listener
     same_gateway = slot.owner.key == lost_to.owner.key
-    where = "" if same_gateway else f" of {label(lost_to.owner)}"
+    where = "" if same_gateway else f" of {name(ev, lost_to.owner)}"
     rejected = (" The API server rejects a Gateway whose listeners repeat a port, protocol and hostname."
-                if same_gateway and (lst.port, lst.protocol, lst.hostname) == (other.port, other.protocol, other.hostname)
+                if same_gateway and lst.port == other.port and (lst.protocol, lst.hostname) == (other.protocol,
+                                                                                                other.hostname)
                 else "")
     return finding(
         ID, SEVERITY, slot.owner,
@@ -74,8 +74,8 @@ def _clash(a: Listener, b: Listener) -> str | None:
     return None
 
 
-def _across(ctx: Context, head: Snapshot, base: Snapshot | None) -> Iterator[Finding]:
-    gateways = istio_gateways(head)
+def _across(ctx: Context, ev: Evaluation) -> Iterator[Finding]:
+    gateways = istio_gateways(ev)
     for i, a in enumerate(gateways):
         for b in gateways[i + 1:]:
             if not share_workload(a, b):
@@ -85,20 +85,21 @@ def _across(ctx: Context, head: Snapshot, base: Snapshot | None) -> Iterator[Fin
                     reason = _clash(la, lb)
                     if reason is None:
                         continue
-                    first = order(a, b, base)
+                    first = order(a, b, ev.base)
                     losers = [(a, la, b, lb), (b, lb, a, la)] if first.first is None else (
                         [(b, lb, a, la)] if first.first is a else [(a, la, b, lb)])
                     for loser, mine, winner, theirs in losers:
                         if wanted(ctx, loser):
-                            yield _shared(loser, mine, winner, theirs, reason, first.how)
+                            yield _shared(loser, mine, winner, theirs, reason, first.how, name(ev, winner))
 
 
-def _shared(res: Resource, mine: Listener, other: Resource, theirs: Listener, reason: str, how: How) -> Finding:
+def _shared(res: Resource, mine: Listener, other: Resource, theirs: Listener, reason: str, how: How,
+            other_name: str) -> Finding:
     verdict = ("the older Gateway keeps it and the other's server is dropped (the repository cannot tell which is "
-               "older)" if how is How.UNKNOWN else f"{label(other)} is older ({how.value}), so this server is dropped")
+               "older)" if how is How.UNKNOWN else f"{other_name} is older ({how.value}), so this server is dropped")
     return finding(
         ID, SEVERITY, res,
-        f"{mine.where} runs on the same pods as {theirs.where} of {label(other)} ({reason}): {verdict}, and the "
+        f"{mine.where} runs on the same pods as {theirs.where} of {other_name} ({reason}): {verdict}, and the "
         "routes attached to it get nothing, with no status to show it",
         fix="give the Gateways separate workloads (no shared spec.addresses), or another port or hostname",
         detail=f"{other.namespace}/{other.name}/{theirs.name}:{mine.name}:{reason}", related=[other],

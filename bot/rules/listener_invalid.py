@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.listeners import has_server, supported_kinds, unsupported_protocol
 from bot.gatewayapi.objects import listeners
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, listener_owners
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, listener_owners
 
 ID = "listener-invalid"
 SEVERITY = Severity.WARNING

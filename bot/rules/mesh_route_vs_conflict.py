@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.gatewayapi.kinds import label
-from bot.gatewayapi.mesh import overlaps
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GAMMA, snapshots, wanted
+from bot.gatewayapi.gamma import overlaps
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GAMMA, evaluation, name, wanted
 
 ID = "mesh-route-vs-conflict"
 SEVERITY = Severity.WARNING
@@ -29,18 +29,18 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
-    for o in overlaps(head, base):
+    ev = evaluation(ctx)
+    for o in overlaps(ev):
         if not wanted(ctx, o.route):
             continue
         scope = (f"it is a consumer route, so only clients in namespace {o.route.namespace} use it, and there it "
-                 f"replaces {label(o.virtual_service)}" if o.consumer else
-                 f"clients in namespace {o.route.namespace} follow the route and ignore {label(o.virtual_service)}; "
+                 f"replaces {name(ev, o.virtual_service)}" if o.consumer else
+                 f"clients in namespace {o.route.namespace} follow the route and ignore {name(ev, o.virtual_service)}; "
                  "elsewhere the older of the two wins and the other is dropped as a duplicate domain")
         yield finding(
             ID, SEVERITY, o.route,
-            f"routes mesh traffic for {o.host} ({label(o.service)}), which {label(o.virtual_service)} also routes: "
-            f"a sidecar keeps one of them per host; {scope}",
+            f"routes mesh traffic for {o.host} ({name(ev, o.service)}), which {name(ev, o.virtual_service)} also "
+            f"routes: a sidecar keeps one of them per host; {scope}",
             fix="route the host with one API: move the VirtualService's rules into the route and delete the "
                 "VirtualService (or the other way round)",
             detail=f"{o.virtual_service.namespace}/{o.virtual_service.name}:{o.host}", related=[o.virtual_service],

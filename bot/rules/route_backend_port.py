@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.backends import percent, service_ports, share
 from bot.gatewayapi.kinds import SERVICE
 from bot.gatewayapi.objects import route
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, effect, routes, rule_text, snapshots
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, effect, evaluation, routes, rule_text
 
 ID = "route-backend-port"
 SEVERITY = Severity.ERROR
@@ -28,7 +29,7 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, _ = snapshots(ctx)
+    head = evaluation(ctx).head
     for res in routes(ctx):
         r = route(res)
         for rule in r.rules:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.backends import NOT_PERMITTED, Resolution, failing, percent, share, without_backends
-from bot.gatewayapi.kinds import label
 from bot.gatewayapi.objects import route
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, all_fail, effect, routes, rule_text, snapshots
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, all_fail, effect, evaluation, name, routes, rule_text
 
 ID = "route-backend-unresolved"
 SEVERITY = Severity.ERROR
@@ -35,14 +35,14 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
+    ev = evaluation(ctx)
     for res in routes(ctx):
         r = route(res)
         groups: dict[tuple[str, str], list[Resolution]] = {}
-        for failed in failing(res, head, base):
+        for failed in failing(res, ev):
             groups.setdefault((failed.reason, failed.ref.text), []).append(failed)
         for (reason, target), group in groups.items():
-            yield _unresolved(res, reason, target, group, head, base)
+            yield _unresolved(res, reason, target, group, ev)
         for rule in without_backends(r):
             line = res.field_line("spec", "rules", rule.index) if r.rules_written else res.field_line("spec")
             what = "has no backendRefs" if not rule.backends else "gives all its backendRefs weight 0"
@@ -55,8 +55,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 detail=f"NoBackends:rules[{rule.index}]", line=line)
 
 
-def _unresolved(res: Resource, reason: str, target: str, found: list[Resolution], head: Snapshot,
-                base: Snapshot | None) -> Finding:
+def _unresolved(res: Resource, reason: str, target: str, found: list[Resolution], ev: Evaluation) -> Finding:
     r = route(res)
     parts = []
     for f in found:
@@ -66,11 +65,11 @@ def _unresolved(res: Resource, reason: str, target: str, found: list[Resolution]
     first = found[0]
     why = first.why
     related: list[Resource] = []
-    if reason == NOT_PERMITTED and first.grants_before and base is not None:
+    if reason == NOT_PERMITTED and first.grants_before and ev.base is not None:
         grant = first.grants_before[0]
         related.append(grant)
-        how = "removes" if head.get(*grant.key) is None else "narrows"
-        why += f"; this change {how} {label(grant)}, which allowed it"
+        how = "removes" if ev.head.get(*grant.key) is None else "narrows"
+        why += f"; this change {how} {name(ev, grant)}, which allowed it"
     if first.service is not None:
         related.append(first.service)
     message = f"{'; '.join(parts)} of its traffic to {target}, {why} ({reason}): {effect(res.kind)}"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.attachment import Served
 from bot.gatewayapi.conflicts import Clash, clashes
-from bot.gatewayapi.kinds import label
 from bot.gatewayapi.precedence import How, order
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, rule_text, snapshots, wanted
+from bot.gatewayapi.snapshot import Evaluation, Snapshot
+from bot.resource import Resource
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, name, rule_text, wanted
 
 ID = "route-conflict"
 SEVERITY = Severity.ERROR
@@ -34,9 +34,9 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
-    for clash in clashes(head, base):
-        first = order(clash.a, clash.b, base)
+    ev = evaluation(ctx)
+    for clash in clashes(ev):
+        first = order(clash.a, clash.b, ev.base)
         if first.first is None:
             pairs = [(clash.a, clash.rule_a, clash.b, clash.rule_b), (clash.b, clash.rule_b, clash.a, clash.rule_a)]
         elif first.first is clash.a:
@@ -45,15 +45,15 @@ def check(ctx: Context) -> Iterator[Finding]:
             pairs = [(clash.a, clash.rule_a, clash.b, clash.rule_b)]
         for loser, rule, winner, other_rule in pairs:
             if wanted(ctx, loser):
-                yield _finding(loser, rule, winner, other_rule, clash, first.how, head, base)
+                yield _finding(loser, rule, winner, other_rule, clash, first.how, ev)
 
 
-def _parent(served: Served, head: Snapshot) -> str:
-    parent = head.get(*served.parent)
-    name = label(parent) if parent is not None else "/".join(served.parent)
+def _parent(served: Served, ev: Evaluation) -> str:
+    parent = ev.head.get(*served.parent)
+    text = name(ev, parent) if parent is not None else "/".join(served.parent)
     if served.listener:
-        return f"{name} listener {served.listener}"
-    return f"{name} (mesh{f', port {served.port}' if served.port else ''})"
+        return f"{text} listener {served.listener}"
+    return f"{text} (mesh{f', port {served.port}' if served.port else ''})"
 
 
 def _renamed_from(res: Resource, base: Snapshot | None) -> Resource | None:
@@ -65,24 +65,25 @@ def _renamed_from(res: Resource, base: Snapshot | None) -> Resource | None:
 
 
 def _finding(loser: Resource, rule: int, winner: Resource, other_rule: int, clash: Clash, how: How,
-             head: Snapshot, base: Snapshot | None) -> Finding:
+             ev: Evaluation) -> Finding:
     served, match = clash.served, clash.match
     host = "every hostname" if served.host == "*" else served.host
     if how is How.UNKNOWN:
         verdict = (f"the older of the two wins and the other's rule is never used ({how.value}; if this one is "
                    "newer, it loses)")
     else:
-        verdict = f"{label(winner)} is older ({how.value}), so this rule never gets those requests"
-        renamed = _renamed_from(loser, base) if how is How.CHANGE else None
+        verdict = f"{name(ev, winner)} is older ({how.value}), so this rule never gets those requests"
+        renamed = _renamed_from(loser, ev.base) if how is How.CHANGE else None
         if renamed is not None:
-            verdict += (f"; this change renames {label(renamed)} to {loser.name}, and a renamed route is created anew, "
-                        "so it loses the seniority it had")
+            verdict += (f"; this change renames {name(ev, renamed)} to {loser.name}, and a renamed route is created "
+                        "anew, so it loses the seniority it had")
     duplicate = (" Both rules send to the same backends today, so nothing changes yet, but an edit to the younger "
                  "one will never take effect." if clash.same_effect else "")
     return finding(
         ID, Severity.NOTICE if clash.same_effect else SEVERITY, loser,
-        f"{rule_text(rule, None)} matches {match} for {host} on {_parent(served, head)}, exactly like "
-        f"{rule_text(other_rule, None)} of {label(winner)}: {verdict}. Both routes still report Accepted.{duplicate}",
+        f"{rule_text(rule, None)} matches {match} for {host} on {_parent(served, ev)}, exactly like "
+        f"{rule_text(other_rule, None)} of {name(ev, winner)}: {verdict}. Both routes still report "
+        f"Accepted.{duplicate}",
         fix="give one of the rules a more specific match, move one route to another hostname, or merge the rules "
             "into one route",
         detail=f"{winner.kind}/{winner.namespace}/{winner.name}:{served.host}:{match}", related=[winner],

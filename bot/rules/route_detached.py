@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.attachment import NOT_FOUND, ParentResult, Served, evaluate, hosts_text
-from bot.gatewayapi.kinds import GATEWAY, NAMESPACE, failure
+from bot.gatewayapi.kinds import GATEWAY, failure, label
 from bot.gatewayapi.listeners import gateway_renames, renames
 from bot.gatewayapi.objects import listeners, route
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, routes, snapshots
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, routes
 
 ID = "route-detached"
 SEVERITY = Severity.ERROR
@@ -36,16 +37,15 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    if ctx.base is None:
+    ev = evaluation(ctx)
+    if ev.base is None or ev.before is None:
         return
-    head, base = snapshots(ctx)
-    assert base is not None
     for res in routes(ctx):
-        before = base.get(*res.key)
+        before = ev.base.get(*res.key)
         if before is None:
             continue
-        old = evaluate(before, base)
-        new = evaluate(res, head, base)
+        old = evaluate(before, ev.before)
+        new = evaluate(res, ev)
         claimed = route(res).hostnames or (hn.ANY,)
         for target in dict.fromkeys(r.ref.target for r in new if r.ref.target is not None):
             was = [s for r in old if r.ref.target == target for s in r.served]
@@ -54,30 +54,29 @@ def check(ctx: Context) -> Iterator[Finding]:
             if not lost:
                 continue
             results = [r for r in new if r.ref.target == target]
-            yield _finding(res, results, lost, bool(now), head, base)
+            yield _finding(res, results, lost, bool(now), ev)
 
 
 def _kept(s: Served, now: list[Served]) -> bool:
     return any(n.port == s.port and hn.covers(n.host, s.host) for n in now)
 
 
-def _finding(res: Resource, results: list[ParentResult], lost: list[Served], partly: bool,
-             head: Snapshot, base: Snapshot) -> Finding:
+def _finding(res: Resource, results: list[ParentResult], lost: list[Served], partly: bool, ev: Evaluation) -> Finding:
     first = results[0]
     parent = first.parent
-    name = f"{first.ref.kind} {first.ref.namespace}/{first.ref.name}"
+    name = first.ref.parent_label(ev.mixed)
     hosts = hosts_text(lost)
     unknown = all(r.state == "unknown" for r in results)
     if partly:
         ports = ", ".join(str(p) for p in sorted({s.port for s in lost if s.port is not None}))
         what = f"no longer serves {hosts}{f' on port {ports}' if ports else ''} through {name}"
-        cause = _partial_cause(lost, head, base)
+        cause = _partial_cause(lost, ev)
     elif unknown:
         what = f"may no longer attach to {name}"
         cause = first.message
     else:
         what = f"no longer attaches to {name}"
-        cause = "; ".join(dict.fromkeys(_cause(r, res.namespace, head, base) if r.state == "detached" else r.message
+        cause = "; ".join(dict.fromkeys(_cause(r, res.namespace, ev) if r.state == "detached" else r.message
                                         for r in results if r.state != "attached"))
     severity = Severity.NOTICE if unknown and not partly else SEVERITY
     effect = "the repository cannot tell" if unknown and not partly else failure(res.kind)
@@ -86,21 +85,26 @@ def _finding(res: Resource, results: list[ParentResult], lost: list[Served], par
     message = f"{what}: {cause}; for {hosts}, {effect}" if not unknown or partly else f"{what}: {cause}"
     related = [r for r in (parent, *(x.parent for x in results)) if r is not None]
     fix = (f"keep a listener of {name} that takes {hosts} until the route moves, or move those hostnames first"
-           if partly else _fix(results, head, base))
+           if partly else _fix(results, ev))
     return finding(ID, severity, res, message, fix=fix, related=related,
-                   detail=f"{first.ref.kind}/{first.ref.namespace}/{first.ref.name}:{'partly' if partly else first.reason}",
+                   detail=f"{first.ref.kind}/{first.ref.namespace}/{first.ref.name}:"
+                          f"{'partly' if partly else first.reason}",
                    line=res.field_line("spec", "parentRefs", first.ref.index))
 
 
-def _cause(r: ParentResult, route_ns: str, head: Snapshot, base: Snapshot) -> str:
+def _cause(r: ParentResult, route_ns: str, ev: Evaluation) -> str:
+    head, base = ev.head, ev.base
+    if base is None:  # the rule runs in a diff only
+        return r.message
     ref = r.ref
+    gateway = ref.parent_label(ev.mixed)
     if r.reason == NOT_FOUND:
         gone = base.get(GATEWAY, ref.namespace, ref.name) if ref.is_gateway else None
         if gone is not None and head.get(*gone.key) is None:
-            renamed = gateway_renames(base, head).get(gone.key)
-            return (f"this change renames Gateway {ref.namespace}/{ref.name} to {renamed.name}, and "
+            renamed = gateway_renames(ev).get(gone.key)
+            return (f"this change renames {gateway} to {renamed.name}, and "
                     f"parentRefs[{ref.index}] still names {ref.name}" if renamed
-                    else f"this change deletes Gateway {ref.namespace}/{ref.name}")
+                    else f"this change deletes {gateway}")
         return f"{r.message}, {r.why_absent}" if r.why_absent else r.message
     if ref.section and r.parent is not None and ref.is_gateway:
         before = base.get(*r.parent.key)
@@ -111,12 +115,15 @@ def _cause(r: ParentResult, route_ns: str, head: Snapshot, base: Snapshot) -> st
                         f"parentRefs[{ref.index}].sectionName still says {ref.section} ({r.reason})")
             if ref.section not in {lst.name for lst in listeners(r.parent)}:
                 return f"this change removes listener {ref.section} ({r.reason})"
-    why = _changed_around(r, route_ns, head, base)
+    why = _changed_around(r, route_ns, ev)
     return f"{r.message} ({r.reason})" + (f"; {why}" if why else "")
 
 
-def _changed_around(r: ParentResult, route_ns: str, head: Snapshot, base: Snapshot) -> str:
+def _changed_around(r: ParentResult, route_ns: str, ev: Evaluation) -> str:
     """What this change did to the listeners, or to the route's Namespace, that explains a refusal."""
+    head, base = ev.head, ev.base
+    if base is None:
+        return ""
     out = []
     if r.parent is not None:
         before = base.get(*r.parent.key)
@@ -129,13 +136,16 @@ def _changed_around(r: ParentResult, route_ns: str, head: Snapshot, base: Snapsh
                 out.append(f"this change edits listener {lst.name}'s allowedRoutes")
             elif was.hostname != lst.hostname:
                 out.append(f"this change sets listener {lst.name}'s hostname to {lst.hostname} (was {was.hostname})")
-    ns_now, ns_before = head.get(NAMESPACE, route_ns, route_ns), base.get(NAMESPACE, route_ns, route_ns)
+    ns_now, ns_before = head.namespace(route_ns), base.namespace(route_ns)
     if ns_before is not None and (ns_now is None or ns_now.labels != ns_before.labels):
         out.append(f"this change {'removes' if ns_now is None else 'changes the labels of'} Namespace {route_ns}")
     return "; ".join(out)
 
 
-def _partial_cause(lost: list[Served], head: Snapshot, base: Snapshot) -> str:
+def _partial_cause(lost: list[Served], ev: Evaluation) -> str:
+    head, base = ev.head, ev.base
+    if base is None:
+        return ""
     out = []
     for key, name in dict.fromkeys((s.parent, s.listener) for s in lost if s.listener):
         now, before = head.get(*key), base.get(*key)
@@ -153,13 +163,13 @@ def _partial_cause(lost: list[Served], head: Snapshot, base: Snapshot) -> str:
     return "; ".join(out) or "the parent no longer covers these hostnames"
 
 
-def _fix(results: list[ParentResult], head: Snapshot, base: Snapshot) -> str:
+def _fix(results: list[ParentResult], ev: Evaluation) -> str:
     for r in results:
-        renamed = gateway_renames(base, head).get((GATEWAY, r.ref.namespace, r.ref.name)) if r.ref.is_gateway else None
+        renamed = gateway_renames(ev).get((GATEWAY, r.ref.namespace, r.ref.name)) if r.ref.is_gateway else None
         if renamed is not None:
-            return f"point parentRefs[{r.ref.index}] at Gateway {renamed.namespace}/{renamed.name} in the same change"
-        if r.ref.section and r.parent is not None:
-            before = base.get(*r.parent.key)
+            return f"point parentRefs[{r.ref.index}] at {label(renamed, ev.mixed)} in the same change"
+        if r.ref.section and r.parent is not None and ev.base is not None:
+            before = ev.base.get(*r.parent.key)
             new_name = renames(before, r.parent).get(r.ref.section) if before is not None else None
             if new_name:
                 return (f"set parentRefs[{r.ref.index}].sectionName to {new_name} in the same change, or keep the "

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.attachment import evaluate, hosts_text
 from bot.gatewayapi.backends import checks_grants, resolve
 from bot.gatewayapi.istio import Drop, drops
 from bot.gatewayapi.objects import route
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Resource
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, routes, snapshots
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, routes
 
 ID = "route-dropped-by-istio"
 SEVERITY = Severity.ERROR
@@ -35,12 +36,12 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
+    ev = evaluation(ctx)
     for res in routes(ctx):
-        found = list(drops(res)) + _grpc_mirrors(res, head, base)
+        found = list(drops(res)) + _grpc_mirrors(res, ev)
         if not found:
             continue
-        served = [s for r in evaluate(res, head, base) for s in r.served]
+        served = [s for r in evaluate(res, ev) for s in r.served]
         hosts = hosts_text(served) if served else (", ".join(route(res).hostnames) or "every hostname")
         reasons = "; ".join(dict.fromkeys(f"{_where(d)}: {d.message}" for d in found[:3]))
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
@@ -59,15 +60,16 @@ def _where(drop: Drop) -> str:
     return out
 
 
-def _grpc_mirrors(res: Resource, head: Snapshot, base: Snapshot | None) -> list[Drop]:
-    """GRPCRoute only: a RequestMirror backend that does not resolve drops the route (conversion.go convertGRPCRoute)."""
+def _grpc_mirrors(res: Resource, ev: Evaluation) -> list[Drop]:
+    """GRPCRoute only: a RequestMirror backend that does not resolve drops the route
+    (istio `conversion.go` convertGRPCRoute)."""
     r = route(res)
     if r.kind != "GRPCRoute":
         return []
     out = []
     for rule in r.rules:
         for mirror in rule.mirrors:
-            failed = resolve(r, mirror, head, base)
+            failed = resolve(r, mirror, ev)
             if failed is not None and (failed.reason != "RefNotPermitted" or checks_grants(r)):
                 out.append(Drop(failed.reason, f"mirror backend {mirror.text} does not resolve: {failed.why}",
                                 mirror.path))

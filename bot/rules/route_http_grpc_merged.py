@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.conflicts import merges
-from bot.gatewayapi.kinds import label
 from bot.gatewayapi.precedence import order
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, snapshots, wanted
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, name, wanted
 
 ID = "route-http-grpc-merged"
 SEVERITY = Severity.NOTICE
@@ -30,10 +30,10 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
+    ev = evaluation(ctx)
     seen = set()
-    for merge in merges(head, base):
-        older = order(merge.http, merge.grpc, base).first
+    for merge in merges(ev):
+        older = order(merge.http, merge.grpc, ev.base).first
         subject = merge.grpc if older is None or older is merge.http else merge.http  # the younger one
         other = merge.http if subject is merge.grpc else merge.grpc
         key = (subject.key, other.key, merge.served.host)
@@ -43,7 +43,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         host = "every hostname" if merge.served.host == "*" else merge.served.host
         yield finding(
             ID, SEVERITY, subject,
-            f"shares {host} on listener {merge.served.listener} with {label(other)}: Istio merges the two into one "
+            f"shares {host} on listener {merge.served.listener} with {name(ev, other)}: Istio merges the two into one "
             "route table (most specific match first); the Gateway API specification would accept only the older "
             "of the two and reject the other",
             fix="serve gRPC on its own hostname (or listener) to stay portable",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi.attachment import evaluate
 from bot.gatewayapi.kinds import failure
 from bot.gatewayapi.objects import route
-from bot.rules.base import Context, finding
-from bot.rules.gwapi import GATEWAY_API, routes, snapshots
+from bot.rules.base import finding
+from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, routes
 
 ID = "route-unattached"
 SEVERITY = Severity.WARNING
@@ -30,17 +31,18 @@ WHY = (
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    head, base = snapshots(ctx)
+    ev = evaluation(ctx)
     for res in routes(ctx):
-        before = base.get(*res.key) if base is not None else None
-        attached_before = {r.ref.target for r in evaluate(before, base) if r.attached} if before and base else set()
-        for r in evaluate(res, head, base):
+        before = ev.base.get(*res.key) if ev.base is not None else None
+        attached_before = ({r.ref.target for r in evaluate(before, ev.before) if r.attached}
+                           if before is not None and ev.before is not None else set())
+        for r in evaluate(res, ev):
             if r.state not in ("detached", "unknown") or r.ref.target in attached_before:
                 continue
             hosts = ", ".join(route(res).hostnames) or "every hostname"
             effect = (f"mesh traffic to {r.ref.name}.{r.ref.namespace} does not follow this route" if r.ref.is_mesh
                       else f"for {hosts}, {failure(res.kind)}")
-            where = f"parentRefs[{r.ref.index}] ({r.ref.text})"
+            where = f"parentRefs[{r.ref.index}] ({r.ref.label(ev.mixed)})"
             if r.state == "unknown":
                 yield finding(ID, Severity.NOTICE, res, f"{where}: cannot tell whether it attaches: {r.message}",
                               fix="add the Namespace (with its labels) to the repository, or use from: Same/All",

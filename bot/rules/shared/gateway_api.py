@@ -1,33 +1,29 @@
-"""What the Gateway API rules share: the revisions as `bot.gatewayapi` snapshots, and wording.
+"""What the Gateway API rules share: the revisions as `bot.gatewayapi` evaluations, and wording.
 
 The semantics (and the Gateway API and Istio sources they come from) are in `bot/gatewayapi/`.
 """
 
 from __future__ import annotations
 
+from bot.context import Context
 from bot.gatewayapi.istio import is_istio_ingress
-from bot.gatewayapi.kinds import GATEWAY, LISTENER_SET, ROUTE_KINDS
+from bot.gatewayapi.kinds import GATEWAY, LISTENER_SET, ROUTE_KINDS, label
 from bot.gatewayapi.objects import listener_set_parent
-from bot.gatewayapi.snapshot import Snapshot
-from bot.model import Mesh, Resource
-from bot.rules.base import Context
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
 
 GATEWAY_API = "https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api/"
 GAMMA = "https://istio.io/latest/blog/2024/gateway-mesh-ga/"
-_SLOT = "_gatewayapi_snapshot"
 
 
-def snapshot(mesh: Mesh) -> Snapshot:
-    """The Gateway API view of a revision, built once per revision."""
-    cached = mesh.__dict__.get(_SLOT)
-    if cached is None:
-        cached = mesh.__dict__[_SLOT] = Snapshot.build(mesh.resources)
-    return cached
+def evaluation(ctx: Context) -> Evaluation:
+    """The head judged against the base (on its own in an audit, and when a rule runs on the base)."""
+    return ctx.head.gateway_api.against(ctx.base.gateway_api if ctx.base is not None else None)
 
 
-def snapshots(ctx: Context) -> tuple[Snapshot, Snapshot | None]:
-    """(head, base); base is None in an audit and when a rule runs on the base itself."""
-    return snapshot(ctx.head), snapshot(ctx.base) if ctx.base is not None else None
+def name(ev: Evaluation, res: Resource) -> str:
+    """How a message names a resource (a Gateway API Gateway says its group where Istio Gateways are too)."""
+    return label(res, ev.mixed)
 
 
 def routes(ctx: Context) -> list[Resource]:
@@ -35,14 +31,15 @@ def routes(ctx: Context) -> list[Resource]:
     return [r for kind in ROUTE_KINDS for r in ctx.subjects(kind)]
 
 
-def istio_gateways(snap: Snapshot) -> list[Resource]:
+def istio_gateways(ev: Evaluation) -> list[Resource]:
     """The Gateways Istio's gateway controller programs (not waypoints, nor other controllers'), by key."""
+    snap = ev.head
     return sorted((g for g in snap.of(GATEWAY) if is_istio_ingress(g, snap)), key=lambda g: g.key)
 
 
 def listener_owners(ctx: Context) -> list[Resource]:
     """Gateways (Istio's) and their ListenerSets whose findings are wanted."""
-    snap = snapshot(ctx.head)
+    snap = ctx.head.gateway_api
     gateways = [g for g in ctx.subjects(GATEWAY) if is_istio_ingress(g, snap)]
     sets = [ls for ls in ctx.subjects(LISTENER_SET)
             if (parent := listener_set_parent(ls)) and (gw := snap.get(*parent)) and is_istio_ingress(gw, snap)]

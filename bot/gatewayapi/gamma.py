@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.gatewayapi.attachment import evaluate
-from bot.gatewayapi.kinds import SERVICE, VIRTUAL_SERVICE
-from bot.gatewayapi.snapshot import Snapshot
-from bot.hosts import fqdn
-from bot.model import Resource, as_list, as_str
+from bot.gatewayapi.kinds import SERVICE
+from bot.gatewayapi.objects import route
+from bot.gatewayapi.snapshot import Evaluation
+from bot.resource import Resource
+from bot.views import vs_gateways, vs_hosts
 
 
 @dataclass(frozen=True)
@@ -29,22 +30,22 @@ class Overlap:
     consumer: bool  # the route sits in another namespace than its Service
 
 
-def _mesh_vs_hosts(vs: Resource) -> tuple[str, ...]:
-    gateways = [g for g in (as_str(x) for x in as_list(vs.spec.get("gateways"))) if g]
-    if gateways and "mesh" not in gateways:
-        return ()
-    return tuple(fqdn(h, vs.namespace) for h in (as_str(x) for x in as_list(vs.spec.get("hosts"))) if h)
+def _mesh_vs_hosts(vs: Resource) -> list[str]:
+    return vs_hosts(vs) if any(g.is_mesh for g in vs_gateways(vs)) else []
 
 
-def overlaps(snap: Snapshot, base: Snapshot | None = None) -> list[Overlap]:
+def overlaps(ev: Evaluation) -> list[Overlap]:
     """Mesh routes and mesh-bound VirtualServices that produce the same host."""
+    mesh_routes = [res for res in ev.head.routes if any(p.is_mesh for p in route(res).parents)]
+    if not mesh_routes:
+        return []
     by_host: dict[str, list[Resource]] = {}
-    for vs in snap.of(VIRTUAL_SERVICE):
+    for vs in ev.head.virtual_services():
         for host in _mesh_vs_hosts(vs):
             by_host.setdefault(host, []).append(vs)
     out = []
-    for res in snap.routes:
-        for result in evaluate(res, snap, base):
+    for res in mesh_routes:
+        for result in evaluate(res, ev):
             if not (result.ref.is_mesh and result.attached and result.parent is not None):
                 continue
             for served in result.served:
