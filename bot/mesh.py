@@ -47,6 +47,11 @@ class Mesh:
             out[res.kind].append(res)
         return out
 
+    @cached_property
+    def kinds(self) -> frozenset[str]:
+        """The kinds this revision holds."""
+        return frozenset(kind for kind, found in self._by_kind.items() if found)
+
     def of(self, kind: str) -> list[Resource]:
         return self._by_kind.get(kind, [])
 

@@ -191,6 +191,11 @@ def _shape(gw: Resource) -> tuple[object, ...]:
                                             for lst in listeners(gw))))
 
 
+def same_shape(a: Resource, b: Resource) -> bool:
+    """Two Gateways of one class with the same listeners (names, ports, protocols, hostnames)."""
+    return _shape(a) == _shape(b)
+
+
 def gateway_renames(ev: Evaluation) -> dict[tuple[str, str, str], Resource]:
     """Gateways the change deletes and re-adds under another name with the same class and listeners:
     old key -> the new Gateway. A rename is a delete and a create for Kubernetes (and for Istio's
@@ -204,7 +209,7 @@ def _gateway_renames(head: Snapshot, base: Snapshot) -> dict[tuple[str, str, str
     for old in base.of(GATEWAY):
         if head.get(*old.key) is not None:
             continue
-        same = [g for g in added if g.namespace == old.namespace and _shape(g) == _shape(old)]
+        same = [g for g in added if g.namespace == old.namespace and same_shape(g, old)]
         if len(same) == 1:
             out[old.key] = same[0]
     return out

@@ -32,6 +32,7 @@ from bot.gatewayapi.kinds import (
 )
 from bot.gatewayapi.namespaces import labels_of
 from bot.gatewayapi.objects import listener_set_parent
+from bot.kinds import qualified_in
 from bot.resource import Key, Resource
 
 T = TypeVar("T")
@@ -96,7 +97,7 @@ class Snapshot:
     @cached_property
     def mixed(self) -> bool:
         """Both Istio's Gateway and the Gateway API Gateway are here: names must say which is which."""
-        return bool(self.of("Gateway")) and bool(self.of(GATEWAY))
+        return bool(qualified_in(frozenset(kind for kind, found in self._by_kind.items() if found)))
 
     @cached_property
     def _namespaces_with(self) -> dict[str, frozenset[str]]:

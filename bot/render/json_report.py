@@ -1,4 +1,12 @@
-"""`--format json`, version 1."""
+"""`--format json`, version 2.
+
+Every resource is named by `kind` as manifests write it and its API `group` ("" for the core group),
+so the Gateway API Gateway is `{"kind": "Gateway", "group": "gateway.networking.k8s.io"}` and Istio's
+is `{"kind": "Gateway", "group": "networking.istio.io"}`; a cluster-scoped resource (Namespace,
+GatewayClass) has `namespace: ""`. A change is `added`, `removed`, `modified` or `renamed`; a renamed
+one names its old self in `previous`. Version 1 named kinds as the bot does internally
+(`KubernetesGateway`) and had no `group`, `previous` or `qualified_kinds`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,21 @@ import json
 from typing import Any
 
 from bot.findings import Finding, Ref, Severity
+from bot.kinds import external
 from bot.plan import Step
 from bot.report import Report
 from bot.rules.base import docs_url
 
+VERSION = 2
+
+
+def _kind(kind: str) -> dict[str, str]:
+    written, group = external(kind)
+    return {"kind": written, "group": group}
+
 
 def _ref(ref: Ref) -> dict[str, Any]:
-    return {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name, "file": ref.file, "line": ref.line}
+    return {**_kind(ref.kind), "namespace": ref.namespace, "name": ref.name, "file": ref.file, "line": ref.line}
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -25,12 +41,12 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def _step(s: Step) -> dict[str, Any]:
     r = s.resource
-    return {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
+    return {**_kind(r.kind), "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
 
 
 def as_dict(report: Report) -> dict[str, Any]:
     return {
-        "version": 1,
+        "version": VERSION,
         "mode": report.mode,
         "base": report.base,
         "head": report.head,
@@ -42,8 +58,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             "changed": len(report.changes),
         },
         "changes": [
-            {"kind": c.resource.kind, "namespace": c.resource.namespace, "name": c.resource.name, "change": c.change,
-             "file": c.resource.file, "line": c.resource.line, "paths": list(c.paths), "what": list(c.what)}
+            {**_ref(c.resource), "change": c.change, "paths": list(c.paths), "what": list(c.what),
+             **({"previous": _ref(c.previous)} if c.previous is not None else {})}
             for c in report.changes
         ],
         "findings": [_finding(f) for f in report.findings],
@@ -55,6 +71,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         ]},
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
         "disabled_rules": list(report.disabled),
+        "qualified_kinds": [_kind(k) for k in report.qualified],
     }
 
 

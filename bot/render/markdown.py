@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from bot import __version__
 from bot.findings import Finding, Ref, Severity
+from bot.kinds import display
 from bot.plan import Stage
 from bot.render.summary import max_severity, short_rev, verdict
 from bot.report import Report
@@ -27,7 +28,8 @@ MAX_VALUE = 200  # a value longer than this is shortened
 
 _ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 _TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.NOTICE: "Notices"}
-_CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️"}
+_CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️", "renamed": "🔀"}
+MAX_WHAT = 4  # phrases per changed resource in the table
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
 
 
@@ -106,14 +108,14 @@ def _location(ref: Ref, line: int, link_base: str | None) -> str:
     return f"[{label}]({link_base.rstrip('/')}/{quote(ref.file, safe='/')}#L{line})"
 
 
-def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[str, Any]:
-    related = ", ".join(f"{md(r.display)} ({_location(r, r.line, link_base)})" for r in f.related[:5])
+def _finding(f: Finding, link_base: str | None, report: Report, compact: bool = False) -> dict[str, Any]:
+    related = ", ".join(f"{md(report.label(r))} ({_location(r, r.line, link_base)})" for r in f.related[:5])
     if len(f.related) > 5:
         related += f" and {len(f.related) - 5} more"
     message = f.message if not compact or len(f.message) <= 300 else f.message[:299] + "…"
     return {
         "rule": f.rule, "docs": docs_url(f.rule), "severity_word": f.severity.value.capitalize(),
-        "resource": f.resource.display, "location": _location(f.resource, f.location_line, link_base),
+        "resource": report.label(f.resource), "location": _location(f.resource, f.location_line, link_base),
         "message": message, "fix": "" if compact else f.fix, "related": "" if compact else related,
     }
 
@@ -130,7 +132,7 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
         shown = found if limit is None else found[:limit]
         title = _TITLES[severity] + (" introduced by this change" if report.mode == "diff" else "")
         groups.append({"icon": _ICONS[severity], "title": title, "count": len(found),
-                       "findings": [_finding(f, link_base, compact=cut.level >= 7) for f in shown],
+                       "findings": [_finding(f, link_base, report, compact=cut.level >= 7) for f in shown],
                        "hidden": len(found) - len(shown)})
     rows = report.changes if cut.changes_rows is None else report.changes[: cut.changes_rows]
     top = max_severity(report)
@@ -143,20 +145,21 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
         "verdict_icon": _ICONS.get(top, "✅") if top else "✅",
         "verdict_word": word,
         "changes": [
-            {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
-             "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
-             "file_link": _location(c.resource, c.resource.line, link_base)}
+            {"icon": _CHANGE_ICONS[c.change], "change": c.change,
+             "kind": display(c.resource.kind, frozenset(report.qualified)),
+             "namespace": c.resource.namespace, "name": c.resource.name,
+             "what": _what(c.what), "file_link": _location(c.resource, c.resource.line, link_base)}
             for c in rows
         ],
         "changes_total": len(report.changes),
         "changes_hidden": len(report.changes) - len(rows),
         "changes_open": len(report.changes) <= 10,
         "groups": groups,
-        "preexisting": [_finding(f, link_base) for f in pre_shown],
+        "preexisting": [_finding(f, link_base, report) for f in pre_shown],
         "preexisting_total": len(earlier),
         "preexisting_hidden": len(earlier) - len(pre_shown) if pre_shown else 0,
-        "suppressed": [_finding(s.finding, link_base) for s in report.suppressed] if cut.preexisting else [],
-        "stages": [_stage(i, st, link_base, cut) for i, st in enumerate(report.plan.stages, start=1)],
+        "suppressed": [_finding(s.finding, link_base, report) for s in report.suppressed] if cut.preexisting else [],
+        "stages": [_stage(i, st, link_base, cut, report) for i, st in enumerate(report.plan.stages, start=1)],
         "staged": report.plan.staged,
         "plan_dir_hint": True,
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped[:50]] if cut.preexisting else [],
@@ -169,7 +172,12 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
     }
 
 
-def _stage(index: int, stage: Stage, link_base: str | None, cut: _Cut) -> dict[str, Any]:
+def _what(what: tuple[str, ...]) -> str:
+    shown = ", ".join(what[:MAX_WHAT])
+    return shown + (f" and {len(what) - MAX_WHAT} more" if len(what) > MAX_WHAT else "")
+
+
+def _stage(index: int, stage: Stage, link_base: str | None, cut: _Cut, report: Report) -> dict[str, Any]:
     commands = []
     if stage.apply:
         commands.append(f"kubectl apply -f stage-{index}.yaml")
@@ -186,7 +194,7 @@ def _stage(index: int, stage: Stage, link_base: str | None, cut: _Cut) -> dict[s
     if cut.stage_items:
         shown = list(stage.steps[:20])
         items = ", ".join(
-            f"{'delete ' if s.action == 'delete' else ''}{md(s.resource.display)} "
+            f"{'delete ' if s.action == 'delete' else ''}{md(report.label(s.resource))} "
             f"({_location(s.resource, s.resource.line, link_base)})" for s in shown)
         if len(stage.steps) > 20:
             items += f" and {len(stage.steps) - 20} more"

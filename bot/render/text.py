@@ -22,20 +22,21 @@ def render(report: Report, colour: bool = False) -> str:
     out.append(bold(f"istio-pr-bot {report.mode} {where}: {verdict(report)}"))
     if report.changes:
         out += ["", bold("Changes")]
-        names = [f"{c.resource.kind} {c.resource.namespace}/{c.resource.name}" for c in report.changes]
+        names = [report.label(c.resource) for c in report.changes]
         width = max(len(name) for name in names)
         for c, name in zip(report.changes, names, strict=True):
             where = f"{c.resource.file}:{c.resource.line}"
-            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}  ({where})")
+            more = f" and {len(c.what) - 3} more" if len(c.what) > 3 else ""
+            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}{more}  ({where})")
 
     def finding_lines(f: Finding) -> list[str]:
         tag = paint(f"{f.severity.value.upper():<7}", _COLOURS[f.severity])
-        lines = [f"  {tag} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})",
+        lines = [f"  {tag} {f.rule}  {report.label(f.resource)}  ({f.resource.file}:{f.location_line})",
                  f"          {f.message}"]
         if f.fix:
             lines.append(f"          fix: {f.fix}")
         if f.related:
-            lines.append("          related: " + ", ".join(f"{r.display} ({r.file}:{r.line})" for r in f.related))
+            lines.append("          related: " + ", ".join(f"{report.label(r)} ({r.file}:{r.line})" for r in f.related))
         return lines
 
     introduced, earlier = report.headline(), report.earlier()
@@ -51,7 +52,8 @@ def render(report: Report, colour: bool = False) -> str:
         out += ["", bold(f"Suppressed ({len(report.suppressed)}) by annotation istio-pr-bot.io/ignore")]
         for suppressed in report.suppressed:
             f = suppressed.finding
-            out.append(f"  {f.severity.value:<7} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})")
+            out.append(f"  {f.severity.value:<7} {f.rule}  {report.label(f.resource)}  "
+                       f"({f.resource.file}:{f.location_line})")
     if report.plan.stages:
         out += ["", bold("Rollout")]
         if not report.plan.staged:
@@ -66,7 +68,7 @@ def render(report: Report, colour: bool = False) -> str:
                     out.append(f"       kubectl {action} -f stage-{i}{suffix}.yaml")
                     for step in chosen:
                         note = f" ({step.note})" if step.note else ""
-                        out.append(f"         {step.resource.display}  {step.resource.file}{note}")
+                        out.append(f"         {report.label(step.resource)}  {step.resource.file}{note}")
                 for note in stage.notes:
                     out.append(f"       note: {note}")
                 if stage.wait:
