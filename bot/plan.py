@@ -13,6 +13,7 @@ class Step:
     resource: Ref  # as at head (apply) or base (delete)
     source: str  # the document to apply or delete, as written
     note: str = ""
+    wait: str = ""  # the command that waits for this step to take effect, when its kind has its own
 
 
 @dataclass(frozen=True)
