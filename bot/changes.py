@@ -15,6 +15,7 @@ from bot.findings import Ref
 from bot.gatewayapi.describe import KINDS as GATEWAY_API_KINDS
 from bot.gatewayapi.describe import describe as describe_gateway_api
 from bot.gatewayapi.describe import is_rename
+from bot.kinds import external
 from bot.report import ChangedResource
 from bot.resource import Key, Resource
 
@@ -160,7 +161,8 @@ def renamed(changes: list[Change] | tuple[Change, ...]) -> dict[Key, Change]:
 
 
 def rows(changes: list[Change]) -> tuple[ChangedResource, ...]:
-    """The changes as the report lists them: a rename is one row."""
+    """The changes as the report lists them: a rename is one row; by kind as manifests write it (the
+    Gateway API Gateway next to Istio's), then namespace and name."""
     pairs = renamed(changes)
     previous = {new.key: old for old, new in ((next(c for c in changes if c.key == k), n) for k, n in pairs.items())}
     out = []
@@ -175,7 +177,7 @@ def rows(changes: list[Change]) -> tuple[ChangedResource, ...]:
             out.append(ChangedResource("renamed", c.ref(), tuple(p for p, _ in paths), what, previous=old.ref()))
         else:
             out.append(ChangedResource(c.change, c.ref(), c.paths, c.what))
-    return tuple(out)
+    return tuple(sorted(out, key=lambda row: (*external(row.resource.kind), row.resource.namespace, row.resource.name)))
 
 
 def describe(changes: list[Change], known: Descriptions | None = None) -> list[Change]:

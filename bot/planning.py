@@ -26,6 +26,7 @@ from bot.gatewayapi import rollout
 from bot.gatewayapi.istio import workload
 from bot.gatewayapi.kinds import GATEWAY, GROUP, ROUTE_KINDS, label
 from bot.gatewayapi.snapshot import Evaluation
+from bot.kinds import qualified_in
 from bot.mesh import Mesh
 from bot.plan import Plan, Stage, Step
 from bot.resource import Key, Resource
@@ -94,7 +95,8 @@ def build_plan(ctx: Context) -> Plan:
             entries.append((step, node in linked, node in needed))
         stages.append(entries)
     all_steps = [[s for s, _, _ in st] for st in stages]
-    return Plan(tuple(_stage(i, st, i == count - 1, all_steps, routes.notes) for i, st in enumerate(stages)))
+    names = qualified_in(ctx.head.kinds | ctx.base.kinds)
+    return Plan(tuple(_stage(i, st, i == count - 1, all_steps, routes.notes, names) for i, st in enumerate(stages)))
 
 
 class RoutePlan:
@@ -133,8 +135,10 @@ def _route_plan(ctx: Context, changes: dict[Key, Change]) -> RoutePlan:
         for dep in release:
             out.edges.add(((change.key, "transition") if kept and dep in bridge else node, (dep, "")))
         for vs, hosts in vs_hosts_lost.items():  # a hostname handed over: the route serves it first
-            if any(rollout.serves(h, needs.hosts_after - needs.hosts_before) for h in hosts):
+            moved = sorted(h for h in hosts if rollout.serves(h, needs.hosts_after - needs.hosts_before))
+            if moved:
                 out.edges.add((node, (vs, "")))
+                _address_notes(out, vs, moved, needs.parents_after, ev)
         for vs, hosts in vs_hosts_gained.items():  # and back: the VirtualService serves it first
             if any(rollout.serves(h, needs.hosts_before - needs.hosts_after) for h in hosts):
                 out.edges.add(((vs, ""), node))
@@ -160,6 +164,23 @@ def _vs_host_changes(ctx: Context) -> tuple[dict[Key, set[str]], dict[Key, set[s
     return lost, gained
 
 
+def _address_notes(out: RoutePlan, vs: Key, hosts: list[str], now: tuple[Key, ...], ev: Evaluation) -> None:
+    """Hostnames a VirtualService hands to a route on a Gateway Istio deploys itself: that Gateway has its
+    own Service and address, so DNS must point there before the VirtualService lets go."""
+    for key in (k for k in now if k[0] == GATEWAY):
+        gw = ev.head.get(*key)
+        if gw is None or not workload(gw).managed:
+            continue
+        note = (f"{label(gw, ev.mixed)} has its own address ({_address_command(gw)}); point DNS for "
+                f"{', '.join(hosts)} at it before VirtualService {vs[1]}/{vs[2]} stops serving them")
+        if note not in out.notes.setdefault(vs, []):
+            out.notes[vs].append(note)
+
+
+def _address_command(gw: Resource) -> str:
+    return f"kubectl get gateway.{GROUP} {gw.name} -n {gw.namespace} -o jsonpath='{{.status.addresses[*].value}}'"
+
+
 def _dns_notes(out: RoutePlan, change: Change, now: tuple[Key, ...], gone: frozenset[Key], ev: Evaluation) -> None:
     """A route that moves to another Gateway, whose old Gateway goes: clients must reach the new address
     first when the two run on different workloads (an Istio-deployed Gateway has its own Service)."""
@@ -169,10 +190,8 @@ def _dns_notes(out: RoutePlan, change: Change, now: tuple[Key, ...], gone: froze
             new = ev.head.get(*new_key)
             if old is None or new is None or workload(old).services & workload(new).services:
                 continue
-            address = (f"kubectl get gateway.{GROUP} {new.name} -n {new.namespace} "
-                       "-o jsonpath='{.status.addresses[*].value}'")
-            note = (f"{label(new)} has its own address ({address}); point DNS for the hostnames of "
-                    f"{label(change.resource)} at it before {label(old)} is deleted")
+            note = (f"{label(new, ev.mixed)} has its own address ({_address_command(new)}); point DNS for the "
+                    f"hostnames of {label(change.resource)} at it before {label(old, ev.mixed)} is deleted")
             if note not in out.notes.setdefault(old_key, []):
                 out.notes[old_key].append(note)
 
@@ -299,8 +318,8 @@ def _with_items(head: Resource, key: str, extra: list[Any]) -> str:
     return "---\n" + out.getvalue()
 
 
-def _phrase(step: Step) -> str:
-    name = step.resource.display
+def _phrase(step: Step, qualified: frozenset[str]) -> str:
+    name = step.resource.label(qualified)
     route = step.resource.kind in ROUTE_KINDS
     if step.note.startswith("transition"):
         return f"apply {name} naming both the old and the new parents" if route else \
@@ -321,9 +340,10 @@ def _wait_for(step: Step) -> str | None:
 
 
 def _stage(index: int, entries: list[Entry], last: bool, all_stages: list[list[Step]],
-           before_deleting: dict[Key, list[str]]) -> Stage:
+           before_deleting: dict[Key, list[str]], qualified: frozenset[str]) -> Stage:
+    """One stage; `before_deleting` holds what to do before a resource is deleted (or stops serving)."""
     steps = [s for s, _, _ in entries]
-    ordered = [_phrase(s) for s, linked, _ in entries if linked]
+    ordered = [_phrase(s, qualified) for s, linked, _ in entries if linked]
     loose = [s for s, linked, _ in entries if not linked]
     parts = ordered[:3] + ([f"and {len(ordered) - 3} more"] if len(ordered) > 3 else [])
     if loose:
@@ -337,13 +357,13 @@ def _stage(index: int, entries: list[Entry], last: bool, all_stages: list[list[S
         if awaited:
             waits = [_wait_for(s) for s in awaited]
             commands = list(dict.fromkeys(w for w in waits if w))
-            silent = [s.resource.display for s, w in zip(awaited, waits, strict=True) if w is None]
+            silent = [s.resource.label(qualified) for s, w in zip(awaited, waits, strict=True) if w is None]
             if silent:  # last: what follows `#` is a comment
                 commands.append(f"sleep 10  # {', '.join(silent)}: no status to wait on; give istiod a few seconds")
             wait = " && ".join(commands)
         else:
             wait = "sleep 10  # deletions cannot be waited on: give proxies a few seconds"
-    notes = [note for s in steps if s.action == "delete" for note in before_deleting.get(s.resource.key, [])]
+    notes = list(dict.fromkeys(note for s in steps for note in before_deleting.get(s.resource.key, [])))
     for file in sorted({s.resource.file for s in steps if s.action == "apply"}):
         others = sorted({i + 1 for i, st in enumerate(all_stages) for s in st
                          if s.action == "apply" and s.resource.file == file and i != index})

@@ -100,8 +100,8 @@ def test_a_renamed_gateway_is_added_routes_move_then_the_old_one_goes() -> None:
     (note,) = report.plan.stages[2].notes
     assert note.startswith("Gateway infra/public-v2 has its own address (kubectl get gateway.gateway.networking.k8s.io "
                            "public-v2 -n infra -o jsonpath='{.status.addresses[*].value}')")
-    assert [(c.change, c.resource.name) for c in report.changes] == [("modified", "storefront"),
-                                                                   ("renamed", "public-v2")]
+    assert [(c.change, c.resource.name) for c in report.changes] == [("renamed", "public-v2"),
+                                                                   ("modified", "storefront")]
 
 
 def test_a_new_backend_and_its_grant_come_first_and_the_old_backend_goes_last() -> None:

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.render import markdown
 from tests.helpers import audit, diff, lines, load_script
+from tests.test_markdown import LINK, check_golden, tree
 
 FIXTURES = Path(__file__).parent / "rules"
 CONFORMANCE = Path(__file__).parent / "conformance" / "gateway-api"
+MIXED = Path(__file__).parent / "mixed"
 
 
 def _case(rule: str, case: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -108,6 +111,28 @@ spec:
 """
     report = diff(base, {"manifest.yaml": head_text + gateway})
     assert "reference-missing" not in {f.rule for f in report.findings}
+
+
+def test_a_repository_with_istio_and_gateway_api_for_one_host_is_reviewed_together() -> None:
+    """tests/mixed: shop.example.com moves from an Istio Gateway and VirtualService to a Gateway API
+    Gateway and HTTPRoute, and reviews gets a mesh route next to its VirtualService's new canary."""
+    report = diff(tree(MIXED / "base"), tree(MIXED / "head"))
+    assert lines(report) == [
+        "error route-backend-unresolved HTTPRoute shop/storefront shop/routing.yaml:31",
+        "warning mesh-route-vs-conflict HTTPRoute shop/reviews shop/routing.yaml:45",
+        "warning subset-add-order VirtualService shop/reviews shop/routing.yaml:69",
+    ]
+    applied = [[report.label(s.resource) for s in st.steps] for st in report.plan.stages]
+    assert applied == [
+        ["DestinationRule shop/reviews", "HTTPRoute shop/reviews", "Gateway (gateway.networking.k8s.io) infra/public",
+         "Namespace shop"],
+        ["HTTPRoute shop/storefront", "VirtualService shop/reviews"],  # after the Gateway, label and subset
+        ["VirtualService shop/storefront"],  # let go only once the route serves shop.example.com
+    ]
+    assert "point DNS for shop.example.com at it before VirtualService shop/storefront" in report.plan.stages[2].notes[0]
+    text = markdown.render(report, link_base=LINK)
+    check_golden("comments/mixed.md", text)
+    assert "| ✏️ modified | Namespace | shop | label gateway-access=public added |" in text
 
 
 def test_annotation_opts_a_route_out() -> None:
