@@ -45,6 +45,9 @@ def render(rule: Rule) -> str:
         "## Why\n",
         rule.WHY + "\n",
     ]
+    spec = getattr(rule, "SPEC", "")  # Gateway API rules: where Istio differs from the specification
+    if spec:
+        out += ["## Istio and the Gateway API specification\n", spec + "\n"]
     if fires:
         if (fires / "base.yaml").exists():
             out += ["## Before (base of the PR)\n", _yaml(fires / "base.yaml")]

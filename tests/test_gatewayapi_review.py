@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.render import markdown
+from bot.rules import BY_ID
 from tests.helpers import audit, diff, lines, load_script
 from tests.test_markdown import LINK, check_golden, tree
 
@@ -157,3 +158,20 @@ def test_a_listener_moved_to_another_port_is_named() -> None:
     moved = base["manifest.yaml"].replace("port: 80", "port: 8080")
     (found,) = [f for f in diff(base, {"manifest.yaml": moved}).findings if f.rule == "route-detached"]
     assert "on port 80" in found.message and "moves listener http from port 80 to 8080" in found.message
+
+
+GATEWAY_API_RULES = ("route-detached", "route-unattached", "route-backend-unresolved", "route-backend-port",
+                     "route-dropped-by-istio", "route-conflict", "route-http-grpc-merged", "mesh-route-vs-conflict",
+                     "listener-conflict", "listener-invalid", "listener-certificate-unresolved",
+                     "https-connection-reuse", "gateway-workload-replaced")
+
+
+@pytest.mark.parametrize("rule_id", GATEWAY_API_RULES)
+def test_each_gateway_api_rule_says_where_istio_differs_from_the_specification(rule_id: str) -> None:
+    spec = getattr(BY_ID[rule_id], "SPEC", "")
+    assert len(spec) > 150 and "specification" in spec and "istio" in spec.lower()
+    page = (Path(__file__).resolve().parent.parent / "docs" / "rules" / f"{rule_id}.md").read_text()
+    assert f"## Istio and the Gateway API specification\n\n{spec}\n" in page
+    fires = sorted(p for p in (FIXTURES / rule_id).glob("fires*") if p.is_dir())[0]
+    assert (fires / "base.yaml").exists(), "the first firing case shows a before and an after"
+

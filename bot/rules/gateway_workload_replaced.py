@@ -31,6 +31,13 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The specification does not say how a Gateway is deployed. Istio deploys a Deployment and a Service per "
+    "Gateway named after it and its class (istio pilot/pkg/config/kube/gatewaycommon/gateway_utils.go "
+    "GetDefaultName), so the name and class decide the address; an implementation with one shared data plane would "
+    "keep it."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     head, base = ev.head, ev.base

@@ -34,6 +34,13 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The specification asks for 421 Misdirected Request when a request reaches a listener whose hostname does not "
+    "match its Host while another listener's does, and lets implementations report OverlappingTLSConfig "
+    "(gateway-api apis/v1/gateway_types.go Listener.Hostname, GEP-3567). Istio sends neither: it answers 404 NR "
+    "and sets no condition (istio/istio#13589; Istio skips the conformance test)."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     gateways = istio_gateways(ev)

@@ -33,6 +33,14 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "For a certificate in another namespace without a ReferenceGrant the specification asks for ResolvedRefs=False "
+    "RefNotPermitted on the listener; Istio also sets Accepted=False NoValidCACertificate. More than two "
+    "certificateRefs: Istio programs none (InvalidCertificateRef), where the specification lets an implementation "
+    "use several. Istio checks the grant before the Secret's existence (istio "
+    "pilot/pkg/config/kube/gateway/conversion.go buildSecretReference)."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for owner in listener_owners(ctx):

@@ -35,6 +35,13 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The specification rejects every listener of a set that is not distinct (Conflicted=True on all of them; "
+    "gateway-api apis/v1/gateway_types.go). Istio keeps the first and rejects only the later ones (istio "
+    "pilot/pkg/config/kube/gatewaycommon/listener_conflict.go), so under Istio the first listener keeps serving. "
+    "Conflicts between Gateways on one workload are Istio's own (manual deployment) and show in no status."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for gw in istio_gateways(ev):

@@ -30,6 +30,13 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "Istio accepts only HTTP, HTTPS, TLS and TCP, in upper case (istio pilot/pkg/config/kube/gateway/conversion.go "
+    "listenerProtocolToIstio): `http` is UnsupportedProtocol, and UDP, which the specification defines, is not "
+    "supported (Istio does not claim UDPRoute; supported_features.go). An HTTPS or TLS listener without tls gets "
+    "no server at all (buildListener)."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     for owner in listener_owners(ctx):
         for lst in listeners(owner):

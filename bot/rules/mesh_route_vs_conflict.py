@@ -28,6 +28,13 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The specification knows no VirtualServices. For mesh routes Istio follows it: a route in the Service's "
+    "namespace (producer) applies to every client, one in another namespace (consumer) only to clients of its own "
+    "namespace (gateway-api apis/v1/shared_types.go). A hand-written VirtualService for the same host competes "
+    "with the generated one as a duplicate domain, which no Gateway API status shows."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for o in overlaps(ev):

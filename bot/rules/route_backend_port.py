@@ -28,6 +28,12 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The specification leaves checking a backendRef's port to the implementation. Istio checks only that the "
+    "Service exists, so the route reports ResolvedRefs=True while the share of requests sent to that port fails "
+    "with 500; another implementation may report the reference as unresolved."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     head = evaluation(ctx).head
     for res in routes(ctx):

@@ -34,6 +34,14 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The specification has a GRPCRoute answer UNAVAILABLE for the share of calls whose backend does not resolve; "
+    "Istio answers HTTP 500 for GRPCRoute too (istio pilot/pkg/networking/core/route/route.go, "
+    "ClusterNotFoundResponseCode). Istio checks ReferenceGrants only for routes with a Gateway parent: a mesh "
+    "(GAMMA) route reaches another namespace without one (route_collections.go, enforceRefGrant = !mesh). A TCP or "
+    "TLS rule whose weights add up to 0 goes to a blackhole cluster."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for res in routes(ctx):

@@ -33,6 +33,14 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "Istio follows the specification's order (oldest first, then namespace/name, then rule order) by sorting "
+    "routes by creation time before a stable sort by match (istio pilot/pkg/config/kube/gateway/conversion.go "
+    "sortRoutesByCreationTime, sortHTTPRoutes). Where the specification leaves the order of regular expressions to "
+    "the implementation, Istio orders them by length. Of two TCPRoutes on one listener only the older gets "
+    "connections, as the (provisional) conformance test expects; both report Accepted."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for clash in clashes(ev):

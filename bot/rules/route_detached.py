@@ -36,6 +36,15 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "Istio decides attachment as the specification does (gateway-api apis/v1/shared_types.go ParentReference; "
+    "istio pilot/pkg/config/kube/gateway/conversion.go referenceAllowed). Two differences show in status, not in "
+    "traffic: a parentRef to a Gateway that no longer exists gets no status entry at all (Istio removes the old "
+    "one; the specification allows that), and with several listeners Istio reports NotAllowedByListeners over "
+    "NoMatchingListenerHostname over NoMatchingParent (conditions.go createRouteStatus). Traffic is lost either "
+    "way: 404 for HTTP and gRPC, a refused connection for TLS and TCP."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     if ev.base is None or ev.before is None:

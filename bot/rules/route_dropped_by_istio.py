@@ -30,8 +30,18 @@ WHY = (
     "with control characters, an unknown match type, a Service backendRef whose name holds a dot or has no "
     "port, a Hostname backendRef with a namespace, and for GRPCRoute a mirror backend that does not resolve. "
     "The route's status still says Accepted (ResolvedRefs=False with InvalidFilter, InvalidDestination or "
-    "InvalidConfiguration), and every request it should serve gets 404. The specification would reject only "
-    "the offending rule (or, for an unsupported filter, expects the rule to answer 500); Istio drops them all."
+    "InvalidConfiguration), and every request it should serve gets 404. The specification would drop only "
+    "the offending rules; Istio drops them all."
+)
+
+
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "For a route with valid and invalid rules the specification asks the implementation to drop the invalid rules "
+    "(or fall back to the last good version of the route) and to say so with PartiallyInvalid (gateway-api "
+    "apis/v1/shared_types.go); a custom filter that cannot be resolved must answer the requests it would have "
+    "handled with an HTTP error (httproute_types.go HTTPRouteFilter). Istio drops every rule of the route, keeps "
+    "Accepted=True with ResolvedRefs=False, and sets no PartiallyInvalid (istio "
+    "pilot/pkg/config/kube/gateway/route_collections.go computeRoute)."
 )
 
 

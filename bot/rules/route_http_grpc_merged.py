@@ -29,6 +29,12 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The specification accepts only the older of an HTTPRoute and a GRPCRoute with intersecting hostnames on one "
+    "listener and gives the other Accepted=False (gateway-api apis/v1/grpcroute_types.go). Istio accepts both and "
+    "merges them into one route table (istio pilot/pkg/config/kube/gateway/controller.go)."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     seen = set()

@@ -30,6 +30,16 @@ WHY = (
 )
 
 
+SPEC = (  # where Istio differs from the Gateway API specification (the rule doc says it)
+    "The reasons are the ones Istio writes: it checks the port, then the sectionName, then the hostnames together "
+    "with the namespaces the listener allows, then the kind, and reports NotAllowedByListeners over "
+    "NoMatchingListenerHostname over NoMatchingParent (istio pilot/pkg/config/kube/gateway/conversion.go, "
+    "conditions.go). For a TLSRoute on a listener that is not TLS the specification asks for UnsupportedValue; "
+    "Istio and the conformance suite use NotAllowedByListeners. `from: Selector` without a selector admits every "
+    "namespace in Istio (namespacesFromSelector). Gateways of another controller's class are not Istio's and are "
+    "left alone."
+)
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for res in routes(ctx):
