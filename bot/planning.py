@@ -25,6 +25,7 @@ from bot.context import Context
 from bot.gatewayapi import rollout
 from bot.gatewayapi.istio import workload
 from bot.gatewayapi.kinds import GATEWAY, GROUP, ROUTE_KINDS, label
+from bot.gatewayapi.listeners import gateway_renames
 from bot.gatewayapi.snapshot import Evaluation
 from bot.kinds import qualified_in
 from bot.mesh import Mesh
@@ -108,6 +109,7 @@ class RoutePlan:
         self.kept: dict[Key, list[object]] = {}  # route -> base parentRefs its transition version keeps
         self.watched: dict[Node, dict[str, object] | None] = {}  # route step -> the parentRef its wait watches
         self.notes: dict[Key, list[str]] = {}  # a deletion -> what to do before it
+        self.moved: set[tuple[Key, Key]] = set()  # (old, new) Gateways whose address change has a note
 
 
 def _route_plan(ctx: Context, changes: dict[Key, Change]) -> RoutePlan:
@@ -147,6 +149,11 @@ def _route_plan(ctx: Context, changes: dict[Key, Change]) -> RoutePlan:
             if kept:
                 out.watched[(change.key, "transition")] = rollout.awaited_parent(change.base, change.head, kept)
         _dns_notes(out, change, needs.parents_after, release & deleted, ev)
+    for old_key, new in gateway_renames(ev).items():  # a renamed Gateway: the new one first, the old one last
+        old = ev.base.get(*old_key) if ev.base is not None else None
+        if old is not None and old_key in deleted and new.key in created:
+            out.edges.add(((new.key, ""), (old_key, "")))
+            _moved_address(out, old, new, "its hostnames", ev)
     return out
 
 
@@ -188,12 +195,18 @@ def _dns_notes(out: RoutePlan, change: Change, now: tuple[Key, ...], gone: froze
         old = ev.base.get(*old_key) if ev.base is not None else None
         for new_key in (k for k in now if k[0] == GATEWAY and k != old_key):
             new = ev.head.get(*new_key)
-            if old is None or new is None or workload(old).services & workload(new).services:
-                continue
-            note = (f"{label(new, ev.mixed)} has its own address ({_address_command(new)}); point DNS for the "
-                    f"hostnames of {label(change.resource)} at it before {label(old, ev.mixed)} is deleted")
-            if note not in out.notes.setdefault(old_key, []):
-                out.notes[old_key].append(note)
+            if old is not None and new is not None:
+                _moved_address(out, old, new, f"the hostnames of {label(change.resource)}", ev)
+
+
+def _moved_address(out: RoutePlan, old: Resource, new: Resource, what: str, ev: Evaluation) -> None:
+    """Traffic moves from one Gateway to another on a different workload: DNS must follow first."""
+    if workload(old).services & workload(new).services or (old.key, new.key) in out.moved:
+        return
+    out.moved.add((old.key, new.key))
+    out.notes.setdefault(old.key, []).append(
+        f"{label(new, ev.mixed)} has its own address ({_address_command(new)}); point DNS for {what} at it "
+        f"before {label(old, ev.mixed)} is deleted")
 
 
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:
