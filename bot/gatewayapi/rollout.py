@@ -59,13 +59,13 @@ def needs(before: Resource | None, after: Resource | None, ev: Evaluation) -> Ne
         for s in served_after:
             if s not in had:
                 make |= _providers(s, after.namespace, ev.head)
-        make |= _backends_gained(after, ev)
+        make |= _backend_deps(after, ev.head, ev.base)
     if before is not None:
         kept = set(_served(before, ev))  # the old route as the head takes it
         for s in served_before:
             if s not in kept:
                 release |= _providers(s, before.namespace, ev.base)
-        release |= _backends_lost(before, ev)
+        release |= _backend_deps(before, ev.base, ev.head)
     parents = tuple(dict.fromkeys(key for s in served_after for key in _gateways(s, ev.head)))
     return Needs(frozenset(make), frozenset(release), frozenset(s.host for s in served_before),
                  frozenset(s.host for s in served_after), parents)
@@ -107,35 +107,17 @@ def _grants(res: Resource, ref: BackendRef, snap: Snapshot) -> list[Resource]:
     return allowing(snap.grants(), res.kind, res.namespace, ref.group, ref.kind, ref.namespace, ref.name)
 
 
-def _backends_gained(after: Resource, ev: Evaluation) -> set[Key]:
-    """Services and ReferenceGrants the head has, the base lacks, and the route's backendRefs need."""
-    base = ev.base
-    if base is None:
-        return set()
+def _backend_deps(res: Resource, have: Snapshot, lack: Snapshot) -> set[Key]:
+    """The Services and ReferenceGrants the route's backendRefs find in `have` and not in `lack`: what the
+    change brings (have = head) or takes away (have = base)."""
     out: set[Key] = set()
-    grants_checked = checks_grants(route(after))
-    for ref in _backends(after):
+    grants_checked = checks_grants(route(res))
+    for ref in _backends(res):
         key = (SERVICE, ref.namespace, ref.name)
-        if (ref.group, ref.kind) in _SERVICE_LIKE and ev.head.get(*key) is not None and base.get(*key) is None:
+        if (ref.group, ref.kind) in _SERVICE_LIKE and have.get(*key) is not None and lack.get(*key) is None:
             out.add(key)
-        if ref.cross_namespace and grants_checked and not _grants(after, ref, base):
-            out |= {g.key for g in _grants(after, ref, ev.head)}
-    return out
-
-
-def _backends_lost(before: Resource, ev: Evaluation) -> set[Key]:
-    """Services and ReferenceGrants the route's backendRefs used at the base that the change takes away."""
-    base = ev.base
-    if base is None:
-        return set()
-    out: set[Key] = set()
-    grants_checked = checks_grants(route(before))
-    for ref in _backends(before):
-        key = (SERVICE, ref.namespace, ref.name)
-        if (ref.group, ref.kind) in _SERVICE_LIKE and base.get(*key) is not None and ev.head.get(*key) is None:
-            out.add(key)
-        if ref.cross_namespace and grants_checked and not _grants(before, ref, ev.head):
-            out |= {g.key for g in _grants(before, ref, base)}
+        if ref.cross_namespace and grants_checked and not _grants(res, ref, lack):
+            out |= {g.key for g in _grants(res, ref, have)}
     return out
 
 
