@@ -184,3 +184,18 @@ def test_json_report_version_1_still_reads() -> None:
         {"kind": "KubernetesGateway", "namespace": "infra", "name": "public", "change": "modified", "file": "g.yaml",
          "line": 1, "paths": [], "what": []}]}
     assert load_report(data).changes[0].resource.kind == "KubernetesGateway"
+
+
+LISTENER_SET = """apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {{name: team-a, namespace: infra}}
+spec:
+  parentRef: {{name: public}}
+  listeners:
+  - {{name: {name}, port: 8080, protocol: HTTP, hostname: a.example.com}}
+"""
+
+
+def test_a_renamed_listener_set_listener_reads_as_one_rename() -> None:
+    got = what({"ls.yaml": LISTENER_SET.format(name="a")}, {"ls.yaml": LISTENER_SET.format(name="team-a-http")})
+    assert got == {"modified ListenerSet infra/team-a": ("listener a renamed to team-a-http",)}
