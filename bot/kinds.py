@@ -82,11 +82,6 @@ def display(name: str, qualified: frozenset[str] = frozenset()) -> str:
     return f"{kind} ({group})" if name in qualified else kind
 
 
-def is_cluster_scoped(name: str) -> bool:
-    found = _BY_NAME.get(name)
-    return found is not None and found.cluster_scoped
-
-
 def recognize(kind: str | None, api_version: str) -> Kind | None:
     """The kind a manifest's `kind` and `apiVersion` stand for, if it is one of ours."""
     found = _BY_MANIFEST.get((kind or "", api_version.rpartition("/")[0]))

@@ -23,8 +23,8 @@ from typing import Any
 from bot.changes import Change
 from bot.context import Context
 from bot.gatewayapi import rollout
-from bot.gatewayapi.istio import workload
-from bot.gatewayapi.kinds import GATEWAY, GROUP, ROUTE_KINDS, label
+from bot.gatewayapi.istio import share_workload, workload
+from bot.gatewayapi.kinds import GATEWAY, ROUTE_KINDS, label
 from bot.gatewayapi.listeners import gateway_renames
 from bot.gatewayapi.snapshot import Evaluation
 from bot.kinds import qualified_in
@@ -174,39 +174,29 @@ def _vs_host_changes(ctx: Context) -> tuple[dict[Key, set[str]], dict[Key, set[s
 def _address_notes(out: RoutePlan, vs: Key, hosts: list[str], now: tuple[Key, ...], ev: Evaluation) -> None:
     """Hostnames a VirtualService hands to a route on a Gateway Istio deploys itself: that Gateway has its
     own Service and address, so DNS must point there before the VirtualService lets go."""
-    for key in (k for k in now if k[0] == GATEWAY):
-        gw = ev.head.get(*key)
-        if gw is None or not workload(gw).managed:
-            continue
-        note = (f"{label(gw, ev.mixed)} has its own address ({_address_command(gw)}); point DNS for "
-                f"{', '.join(hosts)} at it before VirtualService {vs[1]}/{vs[2]} stops serving them")
-        if note not in out.notes.setdefault(vs, []):
-            out.notes[vs].append(note)
-
-
-def _address_command(gw: Resource) -> str:
-    return f"kubectl get gateway.{GROUP} {gw.name} -n {gw.namespace} -o jsonpath='{{.status.addresses[*].value}}'"
+    for gw in (ev.head.get(*k) for k in now if k[0] == GATEWAY):
+        if gw is not None and workload(gw).managed:
+            note = rollout.address_note(gw, ", ".join(hosts), f"VirtualService {vs[1]}/{vs[2]} stops serving them",
+                                        ev.mixed)
+            if note not in out.notes.setdefault(vs, []):
+                out.notes[vs].append(note)
 
 
 def _dns_notes(out: RoutePlan, change: Change, now: tuple[Key, ...], gone: frozenset[Key], ev: Evaluation) -> None:
-    """A route that moves to another Gateway, whose old Gateway goes: clients must reach the new address
-    first when the two run on different workloads (an Istio-deployed Gateway has its own Service)."""
-    for old_key in (k for k in gone if k[0] == GATEWAY):
-        old = ev.base.get(*old_key) if ev.base is not None else None
-        for new_key in (k for k in now if k[0] == GATEWAY and k != old_key):
-            new = ev.head.get(*new_key)
-            if old is not None and new is not None:
+    """A route that moves to another Gateway, whose old Gateway goes."""
+    for old in (ev.base.get(*k) for k in gone if k[0] == GATEWAY and ev.base is not None):
+        for new in (ev.head.get(*k) for k in now if k[0] == GATEWAY):
+            if old is not None and new is not None and new.key != old.key:
                 _moved_address(out, old, new, f"the hostnames of {label(change.resource)}", ev)
 
 
-def _moved_address(out: RoutePlan, old: Resource, new: Resource, what: str, ev: Evaluation) -> None:
-    """Traffic moves from one Gateway to another on a different workload: DNS must follow first."""
-    if workload(old).services & workload(new).services or (old.key, new.key) in out.moved:
+def _moved_address(out: RoutePlan, old: Resource, new: Resource, hosts: str, ev: Evaluation) -> None:
+    """Traffic moves from one Gateway to another on a different workload: DNS must follow first (once)."""
+    if share_workload(old, new) or (old.key, new.key) in out.moved:
         return
     out.moved.add((old.key, new.key))
     out.notes.setdefault(old.key, []).append(
-        f"{label(new, ev.mixed)} has its own address ({_address_command(new)}); point DNS for {what} at it "
-        f"before {label(old, ev.mixed)} is deleted")
+        rollout.address_note(new, hosts, f"{label(old, ev.mixed)} is deleted", ev.mixed))
 
 
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:

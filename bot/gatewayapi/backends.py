@@ -28,8 +28,8 @@ from bot.values import as_dict, as_list, as_str
 NOT_FOUND = "BackendNotFound"
 NOT_PERMITTED = "RefNotPermitted"
 INVALID_KIND = "InvalidKind"
-_SERVICE_LIKE = {("", SERVICE), ("multicluster.x-k8s.io", "ServiceImport")}
-_KNOWN = _SERVICE_LIKE | {(ISTIO_GROUP, "Hostname"), ("inference.networking.k8s.io", "InferencePool"),
+SERVICE_LIKE = {("", SERVICE), ("multicluster.x-k8s.io", "ServiceImport")}
+_KNOWN = SERVICE_LIKE | {(ISTIO_GROUP, "Hostname"), ("inference.networking.k8s.io", "InferencePool"),
                           ("gateway.networking.x-k8s.io", "XBackend")}
 
 
@@ -69,7 +69,7 @@ def resolve(r: Route, ref: BackendRef, ev: Evaluation) -> Resolution | None:
         return Resolution(ref, NOT_PERMITTED, why, grants_before=before)
     if (ref.group, ref.kind) not in _KNOWN:
         return Resolution(ref, INVALID_KIND, f"a kind Istio does not know ({ref.kind!r} of group {ref.group!r})")
-    if (ref.group, ref.kind) in _SERVICE_LIKE:
+    if (ref.group, ref.kind) in SERVICE_LIKE:
         found = ev.lookup(SERVICE, ref.namespace, ref.name)
         if found.presence is Presence.ABSENT:
             return Resolution(ref, NOT_FOUND, found.why, service=found.resource)

@@ -16,7 +16,6 @@ SERVICE = "Service"
 SERVICE_ENTRY = "ServiceEntry"
 VIRTUAL_SERVICE = "VirtualService"
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute")
-HTTP_KINDS = ("HTTPRoute", "GRPCRoute")
 DOMAIN = "svc.cluster.local"
 NAME_LABEL = "kubernetes.io/metadata.name"  # Kubernetes sets it on every Namespace
 QUALIFIED = frozenset({GATEWAY})

@@ -19,19 +19,17 @@ ReferenceGrants and Namespaces have no status.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.attachment import Served, evaluate
-from bot.gatewayapi.backends import checks_grants
+from bot.gatewayapi.backends import SERVICE_LIKE, checks_grants
 from bot.gatewayapi.grants import allowing
-from bot.gatewayapi.kinds import GATEWAY, GROUP, LISTENER_SET, NAMESPACE, ROUTE_KINDS, SERVICE
+from bot.gatewayapi.kinds import GATEWAY, GROUP, LISTENER_SET, NAMESPACE, ROUTE_KINDS, SERVICE, label
 from bot.gatewayapi.objects import BackendRef, ParentRef, listener_set_parent, listeners, route
 from bot.gatewayapi.snapshot import Evaluation, Snapshot
 from bot.resource import Key, Resource
 from bot.values import as_dict, as_list
-
-_SERVICE_LIKE = {("", SERVICE), ("multicluster.x-k8s.io", "ServiceImport")}
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class Needs:
     release: frozenset[Key] = frozenset()
     hosts_before: frozenset[str] = frozenset()  # hostnames it served at the base
     hosts_after: frozenset[str] = frozenset()  # hostnames it serves at the head
-    parents_after: tuple[Key, ...] = field(default=())  # Gateways (and ListenerSets) it attaches to at the head
+    parents_after: tuple[Key, ...] = ()  # Gateways (and ListenerSets) it attaches to at the head
 
 
 def needs(before: Resource | None, after: Resource | None, ev: Evaluation) -> Needs:
@@ -114,7 +112,7 @@ def _backend_deps(res: Resource, have: Snapshot, lack: Snapshot) -> set[Key]:
     grants_checked = checks_grants(route(res))
     for ref in _backends(res):
         key = (SERVICE, ref.namespace, ref.name)
-        if (ref.group, ref.kind) in _SERVICE_LIKE and have.get(*key) is not None and lack.get(*key) is None:
+        if (ref.group, ref.kind) in SERVICE_LIKE and have.get(*key) is not None and lack.get(*key) is None:
             out.add(key)
         if ref.cross_namespace and grants_checked and not _grants(res, ref, lack):
             out |= {g.key for g in _grants(res, ref, have)}
@@ -176,3 +174,11 @@ def awaited_parent(before: Resource | None, after: Resource, kept: list[object])
 def serves(host: str, hosts: frozenset[str]) -> bool:
     """Whether one of a route's hostnames covers `host` (a VirtualService host)."""
     return any(hn.covers(h, host.lower()) for h in hosts)
+
+
+def address_note(gw: Resource, hosts: str, before: str, qualify: bool) -> str:
+    """A plan note: traffic moves to a Gateway Istio deploys with a Service (and address) of its own, so
+    clients must be pointed there before the old way in goes."""
+    command = f"kubectl get gateway.{GROUP} {gw.name} -n {gw.namespace} -o jsonpath='{{.status.addresses[*].value}}'"
+    return f"{label(gw, qualify)} has its own address ({command}); point DNS for {hosts} at it before {before}"
+

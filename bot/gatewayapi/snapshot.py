@@ -178,7 +178,3 @@ class Evaluation:
             return Lookup(Presence.ABSENT, None, f"which is not defined, although the repository defines the other "
                                                  f"{noun}s of namespace {namespace}")
         return Lookup(Presence.UNKNOWN, None, "")
-
-    def is_new(self, res: Resource) -> bool:
-        """The change creates it (so it is younger than everything the base had)."""
-        return self.base is not None and self.base.get(*res.key) is None
