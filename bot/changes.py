@@ -145,31 +145,30 @@ def _under(path: str, prefixes: tuple[str, ...]) -> bool:
 
 def renamed(changes: list[Change] | tuple[Change, ...]) -> dict[Key, Change]:
     """Gateway API objects the change deletes and creates again under another name (same kind,
-    namespace and spec; for a Gateway the same class and listeners): removed key -> the added change.
+    namespace and spec; for a Gateway the same class and listeners): added key -> the removed change.
     Kubernetes sees a delete and a create (rules and the plan do too); people read one rename."""
-    removed = [c for c in changes if c.change == "removed" and c.kind in GATEWAY_API_KINDS and c.base is not None]
+    removed = [(c, c.base) for c in changes if c.change == "removed" and c.kind in GATEWAY_API_KINDS and c.base]
     if not removed:
         return {}
-    added = [c for c in changes if c.change == "added" and c.kind in GATEWAY_API_KINDS and c.head is not None]
+    added = [(c, c.head) for c in changes if c.change == "added" and c.kind in GATEWAY_API_KINDS and c.head]
     out: dict[Key, Change] = {}
-    for old in removed:
-        same = [new for new in added if old.base is not None and new.head is not None and is_rename(old.base, new.head)]
-        if len(same) == 1 and sum(1 for o in removed if o.base is not None and same[0].head is not None
-                                  and is_rename(o.base, same[0].head)) == 1:
-            out[old.key] = same[0]
+    for new, head in added:
+        olds = [old for old, base in removed if is_rename(base, head)]
+        if len(olds) == 1 and sum(1 for _, h in added if olds[0].base and is_rename(olds[0].base, h)) == 1:
+            out[new.key] = olds[0]  # one on each side: a pair, not a guess
     return out
 
 
 def rows(changes: list[Change]) -> tuple[ChangedResource, ...]:
     """The changes as the report lists them: a rename is one row; by kind as manifests write it (the
     Gateway API Gateway next to Istio's), then namespace and name."""
-    pairs = renamed(changes)
-    previous = {new.key: old for old, new in ((next(c for c in changes if c.key == k), n) for k, n in pairs.items())}
+    previous = renamed(changes)
+    gone = {old.key for old in previous.values()}
     out = []
     for c in changes:
-        if c.key in pairs:
-            continue  # the removed half of a rename: read with its added half
         old = previous.get(c.key)
+        if c.key in gone:
+            continue  # the removed half of a rename: read with its added half
         if old is not None and old.base is not None and c.head is not None:
             paths = [(p, how) for p, how in changed_paths(normalize(old.base.body), normalize(c.head.body))
                      if p != "metadata.name"]

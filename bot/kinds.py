@@ -51,8 +51,6 @@ NAMES: tuple[str, ...] = tuple(kind.name for kind in KINDS)
 EXPORTED: tuple[str, ...] = tuple(kind.name for kind in KINDS if kind.exported)
 MANIFEST_KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind.manifest_kind for kind in KINDS))
 _BY_MANIFEST = {(kind.manifest_kind, kind.group): kind for kind in KINDS}
-
-
 _BY_NAME = {kind.name: kind for kind in KINDS}
 # Kinds written like another of our kinds (the Gateway API Gateway and Istio's Gateway): where both are in
 # a repository, the first says its API group so the two cannot be confused.
