@@ -38,6 +38,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "keep it."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     head, base = ev.head, ev.base

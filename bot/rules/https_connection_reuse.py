@@ -41,6 +41,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "and sets no condition (istio/istio#13589; Istio skips the conformance test)."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     gateways = istio_gateways(ev)

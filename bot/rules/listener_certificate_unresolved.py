@@ -41,6 +41,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "pilot/pkg/config/kube/gateway/conversion.go buildSecretReference)."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for owner in listener_owners(ctx):

@@ -42,6 +42,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "Conflicts between Gateways on one workload are Istio's own (manual deployment) and show in no status."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for gw in istio_gateways(ev):

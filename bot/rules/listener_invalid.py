@@ -37,6 +37,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "no server at all (buildListener)."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     for owner in listener_owners(ctx):
         for lst in listeners(owner):

@@ -35,6 +35,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "with the generated one as a duplicate domain, which no Gateway API status shows."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for o in overlaps(ev):

@@ -34,6 +34,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "with 500; another implementation may report the reference as unresolved."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     head = evaluation(ctx).head
     for res in routes(ctx):

@@ -42,6 +42,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "TLS rule whose weights add up to 0 goes to a blackhole cluster."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for res in routes(ctx):

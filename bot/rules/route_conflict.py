@@ -41,6 +41,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "connections, as the (provisional) conformance test expects; both report Accepted."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for clash in clashes(ev):

@@ -8,11 +8,11 @@ from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.attachment import NOT_FOUND, ParentResult, Served, evaluate, hosts_text
-from bot.gatewayapi.kinds import GATEWAY, failure, label
+from bot.gatewayapi.kinds import GATEWAY, GATEWAY_CLASS, LISTENER_SET, NAMESPACE, failure, label
 from bot.gatewayapi.listeners import gateway_renames, renames
-from bot.gatewayapi.objects import listeners, route
+from bot.gatewayapi.objects import listener_set_parent, listeners, route
 from bot.gatewayapi.snapshot import Evaluation
-from bot.resource import Resource
+from bot.resource import Key, Resource
 from bot.rules.base import finding
 from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, routes
 
@@ -45,14 +45,16 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "way: 404 for HTTP and gRPC, a refused connection for TLS and TCP."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     if ev.base is None or ev.before is None:
         return
+    touched = _touched(ctx, ev)
     for res in routes(ctx):
         before = ev.base.get(*res.key)
-        if before is None:
-            continue
+        if before is None or (before.body == res.body and not _depends_on(res, touched, ev)):
+            continue  # neither the route nor anything it attaches through changed
         old = evaluate(before, ev.before)
         new = evaluate(res, ev)
         claimed = route(res).hostnames or (hn.ANY,)
@@ -64,6 +66,35 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             results = [r for r in new if r.ref.target == target]
             yield _finding(res, results, lost, bool(now), ev)
+
+
+def _touched(ctx: Context, ev: Evaluation) -> set[Key] | None:
+    """Keys of the changed objects a route attaches through (a ListenerSet stands for its Gateway too);
+    None when a change can move every route (a GatewayClass decides which Gateways are Istio's)."""
+    out: set[Key] = set()
+    for change in ctx.changes:
+        if change.kind == GATEWAY_CLASS:
+            return None
+        out.add(change.key)
+        if change.kind == LISTENER_SET:
+            out |= {k for res in (change.base, change.head) if res is not None
+                    if (k := listener_set_parent(res)) is not None}
+    return out
+
+
+def _depends_on(res: Resource, touched: set[Key] | None, ev: Evaluation) -> bool:
+    if touched is None or (NAMESPACE, "", res.namespace) in touched:
+        return True
+    for ref in route(res).parents:
+        target = ref.target
+        if target is None:
+            continue
+        if target in touched:
+            return True
+        ls = ev.head.get(*target) if ref.is_listener_set else None
+        if ls is not None and listener_set_parent(ls) in touched:
+            return True
+    return False
 
 
 def _kept(s: Served, now: list[Served]) -> bool:

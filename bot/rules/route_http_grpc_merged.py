@@ -35,6 +35,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "merges them into one route table (istio pilot/pkg/config/kube/gateway/controller.go)."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     seen = set()

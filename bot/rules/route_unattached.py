@@ -40,14 +40,18 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
     "left alone."
 )
 
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for res in routes(ctx):
+        failing = [r for r in evaluate(res, ev) if r.state in ("detached", "unknown")]
+        if not failing:
+            continue
         before = ev.base.get(*res.key) if ev.base is not None else None
         attached_before = ({r.ref.target for r in evaluate(before, ev.before) if r.attached}
                            if before is not None and ev.before is not None else set())
-        for r in evaluate(res, ev):
-            if r.state not in ("detached", "unknown") or r.ref.target in attached_before:
+        for r in failing:
+            if r.ref.target in attached_before:
                 continue
             hosts = ", ".join(route(res).hostnames) or "every hostname"
             effect = (f"mesh traffic to {r.ref.name}.{r.ref.namespace} does not follow this route" if r.ref.is_mesh
