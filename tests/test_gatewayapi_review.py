@@ -175,3 +175,36 @@ def test_each_gateway_api_rule_says_where_istio_differs_from_the_specification(r
     fires = sorted(p for p in (FIXTURES / rule_id).glob("fires*") if p.is_dir())[0]
     assert (fires / "base.yaml").exists(), "the first firing case shows a before and an after"
 
+
+
+LISTENER_SET_PARENT = """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: public, namespace: infra}
+spec:
+  gatewayClassName: istio
+  allowedListeners: {namespaces: {from: {allowed}}}
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: team-a, namespace: infra}
+spec:
+  parentRef: {name: public}
+  listeners:
+  - {name: a, port: 8080, protocol: HTTP, hostname: a.example.com, allowedRoutes: {namespaces: {from: All}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: a, namespace: team-a}
+spec:
+  parentRefs: [{kind: ListenerSet, name: team-a, namespace: infra, sectionName: a}]
+  hostnames: [a.example.com]
+"""
+
+
+def test_a_route_on_a_listener_set_detaches_when_only_its_gateway_changes() -> None:
+    base = {"m.yaml": LISTENER_SET_PARENT.replace("{allowed}", "Same")}
+    head = {"m.yaml": LISTENER_SET_PARENT.replace("  allowedListeners: {namespaces: {from: {allowed}}}\n", "")}
+    assert [c.resource.display for c in diff(base, head).changes] == ["Gateway infra/public"]
+    assert lines(diff(base, head), "route-detached") == ["error route-detached HTTPRoute team-a/a m.yaml:21"]
