@@ -16,7 +16,7 @@ from bot import checks, speed
 from bot.changes import Change, Descriptions, describe, descriptions, diff, rows
 from bot.config import FILE_NAME, Config, parse_config
 from bot.context import Context
-from bot.findings import Finding, ParseProblem, Skipped, Suppressed
+from bot.findings import Finding, ParseProblem, Severity, Skipped, Suppressed
 from bot.kinds import qualified_in
 from bot.load import Loaded, ParseCache, SourceFile, load
 from bot.mesh import Mesh
@@ -100,7 +100,8 @@ def diff_revisions(base: Revision, head: Revision, config: Config) -> Outcome:
     before = {f.fingerprint for f in checks.run(base_ctx, checks.enabled(config, False, {f.rule for f in found}))}
     kept, suppressed = checks.suppress([replace(f, introduced=f.fingerprint not in before) for f in found], head.mesh)
     listed = rows(describe(list(changes), described))
-    return Outcome(listed, tuple(checks.order(kept)), tuple(suppressed), build_plan(ctx))
+    errors = [f for f in kept if f.introduced and f.severity is Severity.ERROR]  # fixed first, left out of the plan
+    return Outcome(listed, tuple(checks.order(kept)), tuple(suppressed), build_plan(ctx, errors))
 
 
 def audit_revision(revision: Revision, config: Config) -> Outcome:
@@ -171,5 +172,5 @@ def _report(mode: str, base_label: str | None, head_label: str, head: Revision, 
     present = head.mesh.kinds.union(*(r.mesh.kinds for r in others))
     return Report(mode=mode, base=base_label, head=head_label, resources=len(head.mesh.by_key),
                   changes=outcome.changes, findings=outcome.findings, suppressed=outcome.suppressed,
-                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled,
+                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled, paths=config.paths,
                   qualified=tuple(sorted(qualified_in(present))))

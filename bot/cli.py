@@ -13,13 +13,15 @@ from bot import __version__, speed
 if TYPE_CHECKING:
     from bot.analyze import Review
     from bot.config import Config
+    from bot.pull import Choice
     from bot.report import Report
 
 FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each command's (to word a usage error in the command's terms)."""
     parser = argparse.ArgumentParser(
         prog="istio-pr-bot",
         description="Review Istio manifest changes for rollout risks and print a staged apply plan.")
@@ -41,15 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--head", metavar="REV", help="head revision (the PR's branch)")
     d.add_argument("--base-dir", metavar="DIR", help="folder holding the base tree (e.g. rendered manifests)")
     d.add_argument("--head-dir", metavar="DIR", help="folder holding the head tree")
-    d.add_argument("--plan-dir", metavar="DIR", help="write stage-N.yaml files of the staged plan here")
+    d.add_argument("--plan-dir", metavar="DIR", help="write the plan's generated documents (stage-N.yaml) here")
+    d.add_argument("--config-from", choices=("base", "head"), default="base",
+                   help="read .istio-pr-bot.yaml and the comment template from the base side (default: a change "
+                        "cannot loosen its own review) or from the head")
 
     a = sub.add_parser("audit", parents=[common], help="check every Istio resource at one revision")
     a.add_argument("--repo", metavar="DIR", default=".", help="git repository (default: current directory)")
     a.add_argument("--ref", metavar="REV", help="revision to audit (default: HEAD; a non-git folder is read as is)")
     a.add_argument("paths", nargs="*", metavar="PATH", help="limit the audit to these files or folders")
 
-    sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
-    return parser
+    act = sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
+    return parser, {"diff": d, "audit": a, "action": act}
 
 
 def entry() -> None:
@@ -73,8 +78,10 @@ def entry() -> None:
 
 def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) -> int:
     """Run one command; `keep` receives what the run built, to outlive this call (see `entry`)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse would answer with the top-level usage; the command's is the useful one
+        (commands[args.command] if args.command else parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not args.command:
         parser.print_usage(sys.stderr)
         print("istio-pr-bot: error: choose a command: diff or audit", file=sys.stderr)
@@ -86,7 +93,7 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
     from bot.errors import BotError
 
     try:
-        return _run(args, parser, keep)
+        return _run(args, commands[args.command], keep)
     except BotError as exc:
         print(f"istio-pr-bot: error: {exc}", file=sys.stderr)
         if args.debug:
@@ -110,14 +117,15 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[o
         revs = args.base is not None or args.head is not None
         if dirs == revs or (dirs and not (args.base_dir and args.head_dir)) or (revs and not (args.base and args.head)):
             parser.error("diff needs either --base and --head, or --base-dir and --head-dir")
-        review, config = _diff_dirs(args) if dirs else _diff_git(args)
+        review, config, template = _diff_dirs(args) if dirs else _diff_git(args)
     else:
         review, config = _audit(args)
+        template = _template(config, args) if args.format == "markdown" else None
     if keep is not None:
         keep.append(review)
     report = review.report
     fail_on = args.fail_on or config.fail_on
-    text = _render(report, config, args)
+    text = _render(report, template, args)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -155,26 +163,44 @@ def _config(args: argparse.Namespace, root: str | None) -> Config:
     return config
 
 
-def _diff_git(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import git, tree
-    from bot.analyze import review_diff
+def _folder(flag: str, path: str) -> str:
+    """`path`, checked to be a folder, with a message that names the option when it is not."""
+    from bot.errors import BotError
 
-    root = git.toplevel(args.repo)
-    config = _config(args, root)
+    if not os.path.isdir(path):
+        raise BotError(f"{flag} {path}: {'not a directory' if os.path.exists(path) else 'no such directory'}")
+    return path
+
+
+def _choice(args: argparse.Namespace) -> Choice:
+    """Where a diff's settings come from: --config FILE, else the --config-from side's config file."""
+    from dataclasses import replace
+
+    from bot.config import parse_version
+    from bot.pull import Choice
+
+    explicit = _config(args, None) if args.config else None
+    version = parse_version(args.istio_version, "--istio-version") if args.istio_version else None
+    return Choice(args.config_from, explicit=explicit, fail_on=args.fail_on or "",
+                  adjust=(lambda c: replace(c, istio_version=version)) if version else Choice.adjust)
+
+
+def _diff_git(args: argparse.Namespace) -> tuple[Review, Config, str | None]:
+    from bot import git
+    from bot.pull import review_git
+
+    root = git.toplevel(_folder("--repo", args.repo))
     base, head = git.resolve(root, args.base), git.resolve(root, args.head)
     merge_base = git.merge_base(root, base, head)
-    (base_files, head_files), skipped = tree.from_git(root, [merge_base, head], config)
-    return review_diff(base_files, head_files, config, merge_base, head, skipped), config
+    reviewed = review_git(root, base, merge_base, head, _choice(args))
+    return reviewed.review, reviewed.config, reviewed.template
 
 
-def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import tree
-    from bot.analyze import review_diff
+def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config, str | None]:
+    from bot.pull import review_dirs
 
-    config = _config(args, args.head_dir)
-    base_files, _ = tree.from_dir(args.base_dir, config)  # only the head's skips concern the PR
-    head_files, head_skipped = tree.from_dir(args.head_dir, config)
-    return review_diff(base_files, head_files, config, args.base_dir, args.head_dir, head_skipped), config
+    reviewed = review_dirs(_folder("--base-dir", args.base_dir), _folder("--head-dir", args.head_dir), _choice(args))
+    return reviewed.review, reviewed.config, reviewed.template
 
 
 def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
@@ -182,6 +208,7 @@ def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot.analyze import review_audit
     from bot.errors import BotError
 
+    _folder("--repo", args.repo)
     try:
         root = git.toplevel(args.repo)
     except BotError:
@@ -215,7 +242,7 @@ def _scope(paths: list[str], root: str, anchor: str) -> tuple[str, ...]:
     return () if "." in out else tuple(out)  # the root itself: the whole tree
 
 
-def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
+def _render(report: Report, template: str | None, args: argparse.Namespace) -> str:
     if args.format == "json":
         from bot.render import json_report
 
@@ -227,7 +254,7 @@ def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
     if args.format == "markdown":
         from bot.render import markdown
 
-        return markdown.render(report, link_base=args.link_base, template_text=_template(config, args))
+        return markdown.render(report, link_base=args.link_base, template_text=template)
     from bot.render import text
 
     colour = not args.output and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -235,7 +262,7 @@ def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
 
 
 def _template(config: Config, args: argparse.Namespace) -> str | None:
-    """The user's comment template (config comment.template), relative to the repository root."""
+    """An audit's comment template (config comment.template), relative to the folder audited."""
     from bot.errors import BotError
 
     path = config.comment.get("template")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import globs
 from bot.errors import BotError
 from bot.findings import Severity
 from bot.kinds import EXPORTED
@@ -63,6 +64,16 @@ class Config(MeshSettings):
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id, RuleSettings())
 
+    def reads(self, path: str) -> bool:
+        """Whether a file (path from the repository root) is read: matched by `paths`, not by `exclude`."""
+        return globs.match(path, self.paths) and not globs.match(path, self.exclude)
+
+    @property
+    def on_empty(self) -> str:
+        """comment.on-empty: `none` (default) writes no comment on a pull request that changes no Istio
+        resource, but turns one the bot already wrote into an all-clear; `comment` always writes one."""
+        return str(self.comment.get("on-empty", "none"))
+
 
 KEYS = {
     "paths", "exclude", "default-namespace", "root-namespace", "scope-gateway-to-namespace",
@@ -97,6 +108,13 @@ def parse_config(text: str | None, rule_ids: tuple[str, ...], source: str = FILE
     return _validate(data, rule_ids, source)
 
 
+def _istio_version(value: object, source: str) -> tuple[int, int]:
+    if not isinstance(value, str):  # unquoted, YAML reads 1.20 as the number 1.2
+        raise BotError(f'{source}: istio-version must be a string: quote it, e.g. istio-version: "1.20" '
+                       f"(unquoted, YAML reads a version as a number, 1.20 as 1.2; here it read {value!r})")
+    return parse_version(value, f"{source}: istio-version")
+
+
 def _first_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:200]
 
@@ -118,7 +136,7 @@ def _validate(data: dict[str, Any], rule_ids: tuple[str, ...], source: str) -> C
             raise BotError(f"{source}: scope-gateway-to-namespace must be true or false")
         kwargs["scope_gateway_to_namespace"] = value
     if data.get("istio-version") is not None:
-        kwargs["istio_version"] = parse_version(data["istio-version"], f"{source}: istio-version")
+        kwargs["istio_version"] = _istio_version(data["istio-version"], source)
     if "fail-on" in data:
         kwargs["fail_on"] = _choice(data["fail-on"], FAIL_ON, f"{source}: fail-on")
     if data.get("mesh-mtls") is not None:
@@ -145,7 +163,7 @@ def _comment(value: object, source: str) -> dict[str, str]:
         if not isinstance(value["template"], str) or not value["template"]:
             raise BotError(f"{source}: comment.template must be a file path")
         out["template"] = value["template"]
-    out["on-empty"] = _choice(value.get("on-empty", "comment"), ("comment", "none"), f"{source}: comment.on-empty")
+    out["on-empty"] = _choice(value.get("on-empty", "none"), ("comment", "none"), f"{source}: comment.on-empty")
     return out
 
 

@@ -49,6 +49,8 @@ def resolve(repo: str, rev: str) -> str:
     try:
         return _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
     except BotError:
+        if not _git(repo, "rev-list", "-n", "1", "--all").strip():
+            raise BotError(f"the repository {repo} has no commits yet: commit the manifests first") from None
         shallow = _git(repo, "rev-parse", "--is-shallow-repository").decode().strip() == "true"
         hint = " (this clone is shallow: fetch it, or check out with fetch-depth: 0)" if shallow else ""
         raise BotError(f"unknown revision {rev!r}: it is not in this clone{hint}") from None
@@ -77,6 +79,25 @@ def list_tree(repo: str, commit: str) -> list[Entry]:
         mode, kind, blob = meta.decode().split(" ")
         out.append(Entry(path.decode("utf-8", "surrogateescape"), blob, mode if kind == "blob" else kind))
     return out
+
+
+def read_file(repo: str, commit: str, path: str, max_bytes: int = 1 << 20) -> bytes | None:
+    """A file's contents at `commit`, by its path from the root (None: no such regular file).
+
+    A file over `max_bytes` is an error: settings and templates are small, and a pull request decides
+    what its head holds."""
+    path = path.removeprefix("./")
+    for record in _git(repo, "ls-tree", "-z", "--full-tree", commit, "--", path).split(b"\0"):
+        meta, _, name = record.partition(b"\t")
+        if not record or name.decode("utf-8", "surrogateescape") != path:
+            continue
+        mode, kind, blob = meta.decode().split(" ")
+        if kind != "blob" or mode not in ("100644", "100755"):
+            return None
+        if int(_git(repo, "cat-file", "-s", blob)) > max_bytes:
+            raise BotError(f"{path} is larger than {max_bytes // 1024} KiB")
+        return _git(repo, "cat-file", "blob", blob)
+    return None
 
 
 def read_blobs(repo: str, blobs: list[str], keep: Callable[[str, bytes], bool] | None = None) -> dict[str, bytes]:

@@ -12,16 +12,23 @@ ReferenceGrant and Namespace label a route starts to need go first; the route mo
 they are removed or narrowed. A route that follows a renamed listener is applied twice: first
 naming both listeners, at the end as written. A hostname handed from a VirtualService to a route
 (or back) is served by the new one before the old one lets go.
+
+Resources an error finding flags are left out, with whatever must follow them: the plan says to
+fix those first. Each stage applies repository files as they are where it can (`kubectl apply -f
+shop/reviews.yaml`), and generated documents only where it must.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Mapping
 from dataclasses import replace
+from shlex import quote
 from typing import Any
 
 from bot.changes import Change
 from bot.context import Context
+from bot.findings import Finding, Ref
 from bot.gatewayapi import rollout
 from bot.gatewayapi.istio import share_workload, workload
 from bot.gatewayapi.kinds import GATEWAY, ROUTE_KINDS, label
@@ -38,7 +45,8 @@ Node = tuple[Key, str]  # (resource key, phase: "" | "transition")
 Entry = tuple[Step, bool, bool]  # (step, ordered against another, awaited by a later stage)
 
 
-def build_plan(ctx: Context) -> Plan:
+def build_plan(ctx: Context, errors: Collection[Finding] = ()) -> Plan:
+    """The stages, leaving out what the `errors` flag (and what must follow it): fix those first."""
     if not ctx.changes or ctx.base is None:
         return Plan(())
     changes = {c.key: c for c in ctx.changes}
@@ -73,11 +81,18 @@ def build_plan(ctx: Context) -> Plan:
         edges.add(((dr, "transition"), (dr, "")))
     routes = _route_plan(ctx, changes)
     edges |= routes.edges
-    if not edges:
-        steps = tuple(_step(c, routes) for c in ctx.changes)
-        return Plan((Stage("Apply all changes in one step", steps, None),))
     bridged = both | set(routes.kept)
     nodes: list[Node] = [(k, "") for k in changes] + [(k, "transition") for k in sorted(bridged)]
+    held = _held(nodes, edges, _flagged(errors, changes))
+    nodes = [n for n in nodes if n not in held]
+    edges = {(a, b) for a, b in edges if a not in held and b not in held}
+    left_out = _left_out(errors, changes, held)
+    if not nodes:
+        return Plan((), left_out)
+    if not edges:  # a transition version stays one when what follows it is left out
+        steps = [_transition(changes[k], routes) if phase else _step(changes[k], routes) for k, phase in nodes]
+        return Plan((_whole_files(0, "Apply all changes in one step", steps, None, {}, held, ctx, routes.notes),),
+                    left_out)
     levels = _levels(nodes, edges)
     linked = {n for edge in edges for n in edge}
     needed = {a for a, b in edges if levels.get(b, 0) > levels.get(a, 0)}
@@ -95,9 +110,10 @@ def build_plan(ctx: Context) -> Plan:
                 step = replace(step, note=f"final version: drops {what}")
             entries.append((step, node in linked, node in needed))
         stages.append(entries)
-    all_steps = [[s for s, _, _ in st] for st in stages]
+    last = {node[0]: levels[node] for node in nodes if not node[1]}  # the stage of each final version
     names = qualified_in(ctx.head.kinds | ctx.base.kinds)
-    return Plan(tuple(_stage(i, st, i == count - 1, all_steps, routes.notes, names) for i, st in enumerate(stages)))
+    return Plan(tuple(_stage(i, st, i == count - 1, last, held, ctx, routes.notes, names)
+                      for i, st in enumerate(stages)), left_out)
 
 
 class RoutePlan:
@@ -197,6 +213,41 @@ def _moved_address(out: RoutePlan, old: Resource, new: Resource, hosts: str, ev:
     out.moved.add((old.key, new.key))
     out.notes.setdefault(old.key, []).append(
         rollout.address_note(new, hosts, f"{label(old, ev.mixed)} is deleted", ev.mixed))
+
+
+def _flagged(errors: Collection[Finding], changes: Mapping[Key, Change]) -> set[Key]:
+    """The changed resources the errors are about: the flagged resource when the change touches it,
+    else the changed resources the finding relates it to (a route left pointing at a subset the
+    change removes holds back the DestinationRule that removes it)."""
+    out: set[Key] = set()
+    for f in errors:
+        if f.resource.key in changes:
+            out.add(f.resource.key)
+        else:
+            out |= {r.key for r in f.related if r.key in changes}
+    return out
+
+
+def _held(nodes: list[Node], edges: set[tuple[Node, Node]], flagged: set[Key]) -> set[Node]:
+    """Nodes left out of the stages: the flagged ones and, transitively, whatever must come after them."""
+    held = {n for n in nodes if n[0] in flagged}
+    after: dict[Node, set[Node]] = {}
+    for a, b in edges:
+        after.setdefault(a, set()).add(b)
+    todo = list(held)
+    while todo:
+        for nxt in after.get(todo.pop(), ()):
+            if nxt not in held:
+                held.add(nxt)
+                todo.append(nxt)
+    return held
+
+
+def _left_out(errors: Collection[Finding], changes: Mapping[Key, Change], held: set[Node]) -> tuple[Ref, ...]:
+    """What the plan leaves out, for the reader: held resources, and files that do not parse."""
+    refs = {changes[k].ref() for k, _ in held}
+    refs |= {f.resource for f in errors if f.resource.kind == "File"}
+    return tuple(sorted(refs, key=lambda r: (r.file, r.line, r.kind, r.name)))
 
 
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:
@@ -339,11 +390,11 @@ def _wait_for(step: Step) -> str | None:
     r = step.resource
     if not rollout.has_status(r.kind) or r.kind in (GATEWAY, "ListenerSet", *ROUTE_KINDS):
         return None
-    return f"istioctl x wait --for=distribution {r.kind} {r.name}.{r.namespace}"
+    return f"istioctl x wait --for=distribution {r.kind} {quote(f'{r.name}.{r.namespace}')}"
 
 
-def _stage(index: int, entries: list[Entry], last: bool, all_stages: list[list[Step]],
-           before_deleting: dict[Key, list[str]], qualified: frozenset[str]) -> Stage:
+def _stage(index: int, entries: list[Entry], last: bool, stage_of: Mapping[Key, int], held: set[Node],
+           ctx: Context, before_deleting: Mapping[Key, list[str]], qualified: frozenset[str]) -> Stage:
     """One stage; `before_deleting` holds what to do before a resource is deleted (or stops serving)."""
     steps = [s for s, _, _ in entries]
     ordered = [_phrase(s, qualified) for s, linked, _ in entries if linked]
@@ -366,12 +417,43 @@ def _stage(index: int, entries: list[Entry], last: bool, all_stages: list[list[S
             wait = " && ".join(commands)
         else:
             wait = "sleep 10  # deletions cannot be waited on: give proxies a few seconds"
-    notes = list(dict.fromkeys(note for s in steps for note in before_deleting.get(s.resource.key, [])))
-    for file in sorted({s.resource.file for s in steps if s.action == "apply"}):
-        others = sorted({i + 1 for i, st in enumerate(all_stages) for s in st
-                         if s.action == "apply" and s.resource.file == file and i != index})
-        if others:
-            word = "stage" if len(others) == 1 else "stages"
-            notes.append(f"{file} also holds documents of {word} {', '.join(map(str, others))}: "
-                         f"apply only this stage's documents (--plan-dir writes them to stage-{index + 1}.yaml)")
-    return Stage(title, tuple(steps), wait, tuple(notes))
+    return _whole_files(index, title, steps, wait, stage_of, held, ctx, before_deleting)
+
+
+def _whole_files(index: int, title: str, steps: list[Step], wait: str | None, stage_of: Mapping[Key, int],
+                 held: set[Node], ctx: Context, before_deleting: Mapping[Key, list[str]]) -> Stage:
+    """The stage, applying repository files whole where that applies nothing too early, with what to
+    do before its deletions (`before_deleting`, by resource).
+
+    A file can be applied as it is in the stage of the last of its changed documents, unless it holds
+    a document the plan leaves out: documents of earlier stages are applied again unchanged. Any
+    other document of the stage (a transition version, or one document of a file that also holds
+    a later stage's) is generated: `stage-N.yaml`.
+    """
+    held_keys = {k for k, _ in held}
+    changed_in: dict[str, list[Key]] = {}
+    for change in ctx.changes:
+        if change.head is not None:
+            changed_in.setdefault(change.head.file, []).append(change.key)
+    broken = {p.file for p in ctx.problems}
+    files: list[str] = []
+    out: list[Step] = []
+    for step in steps:
+        file = step.resource.file
+        keys = changed_in.get(file, [])
+        if step.action == "apply" and step.note.startswith("transition"):
+            step = replace(step, generated="the transition version")
+        elif step.action == "apply":
+            later = sorted({stage_of[k] + 1 for k in keys if stage_of.get(k, index) > index})
+            if later:
+                word = "stage" if len(later) == 1 else "stages"
+                step = replace(step, generated=f"one document of {file}, which also holds documents of "
+                                                f"{word} {', '.join(map(str, later))}")
+            elif file in broken or any(k in held_keys for k in keys):
+                step = replace(step, generated=f"one document of {file}, which also holds documents left out "
+                                                "until the errors are fixed")
+            elif file not in files:
+                files.append(file)
+        out.append(step)
+    notes = tuple(dict.fromkeys(note for s in steps for note in before_deleting.get(s.resource.key, [])))
+    return Stage(title, tuple(out), wait, notes, tuple(files))

@@ -23,6 +23,43 @@ class ChangedResource:
 
 
 @dataclass(frozen=True)
+class ConfigChange:
+    """One setting a pull request changes, in the config file's words."""
+
+    key: str  # e.g. "fail-on", "rule subset-missing", "comment template review.md.j2"
+    before: str  # '' when the key only says what happens (a template edited)
+    after: str
+
+
+@dataclass(frozen=True)
+class HiddenFinding:
+    """A finding of this change that the proposed settings would not report, or report lower."""
+
+    finding: Finding  # as the current settings report it
+    why: str  # "rule disabled", "severity error → notice", "file no longer read (paths, exclude)", ...
+
+
+@dataclass(frozen=True)
+class ConfigReview:
+    """A pull request that changes the settings it is reviewed with: what changes once merged.
+
+    `used` says whose settings this review ran with: the base branch's (the default, so that a pull
+    request cannot loosen its own check) or the pull request's own."""
+
+    file: str  # the config file, from the repository root
+    used: str  # base | head
+    changes: tuple[ConfigChange, ...] = ()
+    hidden: tuple[HiddenFinding, ...] = ()
+    fails_now: bool = False  # the check fails under the base branch's settings ...
+    fails_after: bool = False  # ... and under the pull request's
+    error: str = ""  # the settings not used are not valid: why
+
+    @property
+    def says_something(self) -> bool:
+        return bool(self.changes or self.hidden or self.error or self.fails_now != self.fails_after)
+
+
+@dataclass(frozen=True)
 class Report:
     mode: str  # diff | audit
     base: str | None
@@ -34,6 +71,8 @@ class Report:
     plan: Plan
     skipped: tuple[Skipped, ...]
     disabled: tuple[str, ...] = ()  # rule ids turned off by config
+    paths: tuple[str, ...] = ()  # the globs of files read (config `paths`), named when nothing was found
+    config_change: ConfigReview | None = None  # the pull request changes the review's settings
     qualified: tuple[str, ...] = ()  # kinds named with their API group: another API has a kind of that name here
 
     def label(self, ref: Ref) -> str:
@@ -50,6 +89,21 @@ class Report:
     def earlier(self) -> list[Finding]:
         """Findings the change did not introduce (none in an audit)."""
         return [f for f in self.findings if not (self.mode == "audit" or f.introduced)]
+
+    @property
+    def empty(self) -> bool:
+        """No Istio resource at head and nothing to report: most likely `paths` misses the manifests."""
+        return self.resources == 0 and not self.changes and not self.findings and not self.settings_changed
+
+    @property
+    def settings_changed(self) -> bool:
+        """The change edits the review's own settings in a way worth saying."""
+        return self.config_change is not None and self.config_change.says_something
+
+    @property
+    def quiet(self) -> bool:
+        """A diff with nothing to say: no Istio change, no finding, no settings change."""
+        return self.mode == "diff" and not self.changes and not self.findings and not self.settings_changed
 
     def failing(self, fail_on: str) -> list[Finding]:
         """Headline findings at or above `fail_on`."""

@@ -12,11 +12,12 @@ from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity, Skipped, Suppressed
 from bot.kinds import NAMES, internal
 from bot.plan import Plan, Stage, Step
-from bot.report import ChangedResource, Report
+from bot.report import ChangedResource, ConfigChange, ConfigReview, HiddenFinding, Report
 from bot.rules import BY_ID
 from bot.values import as_dict
 
 MAX_ITEMS = 20_000
+MAX_DOCUMENT = 100_000  # characters of one generated plan document
 
 
 def _str(value: Any, limit: int = 5_000) -> str:
@@ -55,6 +56,12 @@ def _finding(data: Any, version: int) -> Finding | None:
                    introduced=data.get("introduced") is True, line=_int(data.get("line")))
 
 
+def _apply_step(data: dict[str, Any], version: int) -> Step:
+    generated = _str(data.get("generated"), 300)
+    return Step("apply", _ref(data, version), _str(data.get("document"), MAX_DOCUMENT) if generated else "",
+                _str(data.get("note"), 300), generated=generated)
+
+
 def load_report(data: Any) -> Report:
     if not isinstance(data, dict) or data.get("version") not in READS or data.get("mode") not in ("diff", "audit"):
         raise BotError("the report is not an istio-pr-bot JSON report (version 1 or 2)")
@@ -67,21 +74,26 @@ def load_report(data: Any) -> Report:
     findings = [f for f in (_finding(x, version) for x in _list(data.get("findings"))) if f]
     suppressed = [Suppressed(f) for f in (_finding(x, version) for x in _list(data.get("suppressed"))) if f]
     stages = []
-    for st in _list(as_dict(data.get("plan")).get("stages"))[:100]:
+    plan = as_dict(data.get("plan"))
+    for st in _list(plan.get("stages"))[:100]:
         if not isinstance(st, dict):
             continue
-        steps = [Step("apply", _ref(s, version), "", _str(as_dict(s).get("note"), 300)) for s in _list(st.get("apply"))]
+        steps = [_apply_step(as_dict(s), version) for s in _list(st.get("apply"))]
         steps += [Step("delete", _ref(s, version), "") for s in _list(st.get("delete"))]
         wait = st.get("wait")
         stages.append(Stage(_str(st.get("title"), 500), tuple(steps), wait if isinstance(wait, str) else None,
-                            tuple(_str(n, 1000) for n in _list(st.get("notes"))[:20])))
+                            tuple(_str(n, 1000) for n in _list(st.get("notes"))[:20]),
+                            tuple(_str(f, 1000) for f in _list(st.get("files"))[:1000])))
     summary = as_dict(data.get("summary"))
     skipped = [Skipped(_str(as_dict(s).get("file"), 1000), _str(as_dict(s).get("reason"), 500))
                for s in _list(data.get("skipped"))[:500]]
     return Report(
         mode=data["mode"], base=_str(data.get("base"), 100) or None, head=_str(data.get("head"), 100),
         resources=_int(summary.get("resources")), changes=tuple(changes), findings=tuple(findings),
-        suppressed=tuple(suppressed), plan=Plan(tuple(stages)), skipped=tuple(skipped),
+        suppressed=tuple(suppressed), skipped=tuple(skipped),
+        plan=Plan(tuple(stages), tuple(_ref(r, version) for r in _list(plan.get("left_out"))[:1000])),
+        paths=tuple(_str(p, 300) for p in _list(data.get("paths"))[:100]),
+        config_change=_config_change(data.get("config_change"), version),
         qualified=_qualified(data.get("qualified_kinds")),
     )
 
@@ -89,3 +101,14 @@ def load_report(data: Any) -> Report:
 def _qualified(value: Any) -> tuple[str, ...]:
     named = (internal(_str(as_dict(q).get("kind"), 100), _str(as_dict(q).get("group"), 100)) for q in _list(value)[:20])
     return tuple(sorted({kind for kind in named if kind in NAMES}))
+
+
+def _config_change(data: Any, version: int) -> ConfigReview | None:
+    if not isinstance(data, dict):
+        return None
+    changes = tuple(ConfigChange(_str(c.get("key"), 300), _str(c.get("before"), 300), _str(c.get("after"), 300))
+                    for c in _list(data.get("changes"))[:200] if isinstance(c, dict))
+    hidden = tuple(HiddenFinding(f, _str(h.get("why"), 300)) for h in _list(data.get("hidden"))[:MAX_ITEMS]
+                   if isinstance(h, dict) and (f := _finding(h, version)))
+    return ConfigReview(_str(data.get("file"), 300), "head" if data.get("used") == "head" else "base", changes, hidden,
+                        data.get("fails_now") is True, data.get("fails_after") is True, _str(data.get("error"), 1000))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from bot import git, globs
+from bot import git
 from bot.config import Config
 from bot.errors import BotError
 from bot.findings import Skipped
@@ -16,7 +16,7 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 def wanted(path: str, config: Config, only: tuple[str, ...] = ()) -> bool:
-    if not globs.match(path, config.paths) or globs.match(path, config.exclude):
+    if not config.reads(path):
         return False
     return not only or any(path == p or path.startswith(p.rstrip("/") + "/") for p in only)
 
@@ -71,7 +71,7 @@ def from_git(repo: str, commits: list[str], config: Config, only: tuple[str, ...
 
 def from_dir(root: str, config: Config, only: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
     if not os.path.isdir(root):
-        raise BotError(f"{root}: no such directory")
+        raise BotError(f"{root}: {'not a directory' if os.path.exists(root) else 'no such directory'}")
     root_real = os.path.realpath(root)
     files: list[SourceFile] = []
     skipped: list[Skipped] = []

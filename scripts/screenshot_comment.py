@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Render the bundled example's review comment as GitHub would and screenshot it.
 
-Usage: python scripts/screenshot_comment.py [OUT.png]   (default docs/comment.png)
+Usage: python scripts/screenshot_comment.py [--open] [OUT.png]   (default docs/comment.png)
 Needs Chromium (Debian: apt-get install chromium). The Markdown goes through cmark-gfm, GitHub's
-renderer, and is shown with CSS close to GitHub's comment style; <details> blocks are opened so the
-picture shows everything.
+renderer, and is shown with CSS close to GitHub's comment style, 960 px wide. <details> blocks stay
+as GitHub first shows them (collapsed unless marked open); `--open` expands every one.
+
+Prints the comment's size in bytes and its rendered height in pixels (measured by Chromium), and
+takes a picture exactly that tall.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,25 +70,47 @@ def example_comment() -> str:
     return markdown.render(report, link_base="https://github.com/acme/mesh-config/blob/4e8a0c6d1f27")
 
 
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars")
+# After layout, the page writes the comment's height into the DOM, where --dump-dom reads it.
+MEASURE = ("<script>document.body.dataset.height = Math.ceil("
+           "document.querySelector('.comment').getBoundingClientRect().bottom) + 16;</script>")
+
+
+def page(markdown_text: str, expand: bool) -> str:
+    body = cmarkgfm.github_flavored_markdown_to_html(markdown_text, options=Options.CMARK_OPT_UNSAFE)
+    if expand:
+        body = body.replace("<details>", "<details open>")
+    return (f"<!doctype html><meta charset=utf-8><style>{CSS}</style><body><div class=comment>"
+            f"<div class=header><b>istio-pr-bot</b> bot commented</div><div class=markdown-body>{body}</div></div>"
+            f"{MEASURE}</body>")
+
+
+def chromium(tmp: str, *args: str) -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not found:
+        raise SystemExit("Chromium not found (apt-get install chromium)")
+    proc = subprocess.run([found, *FLAGS, f"--user-data-dir={tmp}/profile", *args], check=True,
+                          capture_output=True, text=True, env={**os.environ, "HOME": tmp})
+    return proc.stdout
+
+
 def main(argv: list[str]) -> int:
-    out = Path(argv[1] if len(argv) > 1 else ROOT / "docs" / "comment.png").resolve()
-    body = cmarkgfm.github_flavored_markdown_to_html(example_comment(), options=Options.CMARK_OPT_UNSAFE)
-    body = body.replace("<details>", "<details open>")
-    page = (f"<!doctype html><meta charset=utf-8><style>{CSS}</style><div class=comment>"
-            f"<div class=header><b>istio-pr-bot</b> bot commented</div><div class=markdown-body>{body}</div></div>")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not chromium:
-        print("Chromium not found (apt-get install chromium)", file=sys.stderr)
-        return 2
+    expand = "--open" in argv[1:]
+    names = [a for a in argv[1:] if a != "--open"]
+    out = Path(names[0] if names else ROOT / "docs" / "comment.png").resolve()
+    text = example_comment()
     with tempfile.TemporaryDirectory() as tmp:
         html = Path(tmp) / "comment.html"
-        html.write_text(page)
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                        "--hide-scrollbars", f"--user-data-dir={tmp}/profile", "--window-size=960,3560",
-                        f"--screenshot={out}", html.as_uri()], check=True, capture_output=True,
-                       env={**os.environ, "HOME": tmp})
-    print(out)
+        html.write_text(page(text, expand))
+        dom = chromium(tmp, "--window-size=960,800", "--dump-dom", html.as_uri())
+        found = re.search(r'data-height="(\d+)"', dom)
+        if not found:
+            raise SystemExit("Chromium did not report the comment's height")
+        height = int(found.group(1))
+        chromium(tmp, f"--window-size=960,{height}", f"--screenshot={out}", html.as_uri())
+    print(f"{out}: {len(text.encode())} bytes, {height} px tall at 960 px wide"
+          f"{' with every <details> open' if expand else ''}")
     return 0
 
 

@@ -62,6 +62,19 @@ class Origin:
         self.head = git(self.path, "rev-parse", "HEAD")
         return self.head
 
+    def push_base(self, files: dict[str, str]) -> str:
+        """Commit on main (the pull request's base) and merge it into pr, as a pull request brought up to date."""
+        git(self.path, "checkout", "-q", "main")
+        for name, text in files.items():
+            (self.path / name).write_text(text)
+        git(self.path, "add", "-A")
+        git(self.path, "commit", "-qm", "settings")
+        self.base = git(self.path, "rev-parse", "HEAD")
+        git(self.path, "checkout", "-q", "pr")
+        git(self.path, "merge", "-q", "--no-edit", "main")
+        self.head = git(self.path, "rev-parse", "HEAD")
+        return self.base
+
     def clone(self, tmp: Path, name: str, ref: str) -> Path:
         ws = tmp / name
         git(tmp, "clone", "-q", "--depth", "1", "--branch", ref, f"file://{self.path}", str(ws))
@@ -224,15 +237,20 @@ def test_never_touches_comments_it_did_not_write(setup) -> None:  # type: ignore
 def test_all_clear_when_a_push_removes_the_istio_changes(setup) -> None:  # type: ignore[no-untyped-def]
     fake, origin, run = setup
     run("pull_request", pr_payload(fake, origin))
-    files: dict[str, str | None] = {str(p.relative_to(origin.path)): None for p in origin.path.rglob("*.yaml")}
-    for p in (ROOT / "examples" / "base").rglob("*.yaml"):
-        files[str(p.relative_to(ROOT / "examples" / "base"))] = p.read_text()
-    origin.push(files)
+    origin.push(back_to_base(origin, {}))
     fake.add_pull(7, origin.head, origin.base)
     fake.compare[(origin.base, origin.head)] = origin.base
     code, _, _, _ = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T13:00:00Z"))
     ((_, body),) = fake.bodies(7)
     assert code == 0 and body.startswith("✅ istio-pr-bot: no Istio resources changed in this pull request.")
+
+
+def test_paths_that_match_no_manifest_are_named(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    code, stdout, summary, _ = run("workflow_dispatch", adapt(contract.webhook("workflow_dispatch"), fake),
+                                   {"paths": "k8s/**/*.yaml"})
+    assert code == 0 and summary.startswith("### ⚠️ Nothing reviewed: No rollout risks in 0 Istio resources")
+    assert "::warning::istio-pr-bot: no Istio resources in the files read (paths: k8s/**/*.yaml)" in stdout
 
 
 def test_fork_pull_request_writes_nothing(setup) -> None:  # type: ignore[no-untyped-def]
@@ -344,14 +362,157 @@ def test_pull_request_target_reads_base_and_head_from_the_payload(setup) -> None
     assert code == 1 and f'"head":"{origin.head}"' in body and outputs["errors"] == "8"
 
 
-def test_on_empty_none_posts_nothing_until_there_is_something(setup) -> None:  # type: ignore[no-untyped-def]
-    fake, origin, run = setup
+def back_to_base(origin: Origin, extra: dict[str, str | None]) -> dict[str, str | None]:
+    """The files that turn the pull request's head back into the base, plus `extra`."""
     files: dict[str, str | None] = {str(p.relative_to(origin.path)): None for p in origin.path.rglob("*.yaml")}
     for p in (ROOT / "examples" / "base").rglob("*.yaml"):
         files[str(p.relative_to(ROOT / "examples" / "base"))] = p.read_text()
-    files[".istio-pr-bot.yaml"] = "comment:\n  on-empty: none\n"
-    origin.push(files)
+    return {**files, **extra}
+
+
+def test_no_comment_on_a_pull_request_without_istio_changes(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    origin.push(back_to_base(origin, {"README.md": "How we run the mesh.\n"}))
     fake.add_pull(7, origin.head, origin.base)
     fake.compare[(origin.base, origin.head)] = origin.base
-    code, _, summary, _ = run("pull_request", pr_payload(fake, origin))
-    assert code == 0 and fake.comments[7] == [] and summary.startswith("✅")
+    code, _, summary, outputs = run("pull_request", pr_payload(fake, origin))
+    assert code == 0 and fake.comments[7] == [] and writes(fake) == [] and outputs["comment-url"] == ""
+    assert summary.startswith("✅ istio-pr-bot: no Istio resources changed")
+    # comment.on-empty: comment (on the base branch) asks for one all the same
+    origin.push_base({".istio-pr-bot.yaml": "comment:\n  on-empty: comment\n"})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    code, _, _, outputs = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"))
+    ((_, body),) = fake.bodies(7)
+    assert code == 0 and body.startswith("✅ istio-pr-bot: no Istio resources changed") and outputs["comment-url"]
+
+
+def test_a_comment_from_before_comment_keys_is_still_updated(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    old = fake.add_comment(7, "### ⛔ an earlier review\n\n<!-- istio-pr-bot -->\n<!-- istio-pr-bot:meta "
+                              f'{{"head":"{origin.base}","time":"2026-11-19T00:00:00Z"}} -->\n', BOT)
+    code, _, _, outputs = run("pull_request", pr_payload(fake, origin))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and fake.comments[7][0]["id"] == old["id"] and body.startswith("### ⛔ Not safe to merge")
+    assert [m for m, _, _ in writes(fake)] == ["PATCH"]
+
+
+def test_comment_keys_racing_keep_one_comment_each(setup) -> None:  # type: ignore[no-untyped-def]
+    """A matrix by folder: two legs per key start at once; each key settles on one comment of its own,
+    and the comment without a key is never touched."""
+    fake, origin, run = setup
+    untouched = fake.add_comment(7, "### ✅ whole repository\n\n<!-- istio-pr-bot -->\n", BOT)["body"]
+    legs = {"shop": "shop/**", "payments": "payments/**"}
+
+    def race(updated: str) -> None:
+        started = [run.start("pull_request", pr_payload(fake, origin, updated=updated),
+                             {"comment-key": key, "paths": paths})
+                   for key, paths in [*legs.items(), *legs.items()]]
+        for leg in started:
+            code, _, _, _ = run.wait(leg)
+            assert code in (0, 1)
+
+    race("2026-11-20T10:00:00Z")
+    assert fake.bodies(7)[0] == ("github-actions[bot]", untouched)
+    keyed = {key: [b for _, b in fake.bodies(7) if f"<!-- istio-pr-bot key={key} -->" in b] for key in legs}
+    assert {key: len(found) for key, found in keyed.items()} == {"shop": 1, "payments": 1}
+    assert keyed["shop"][0].startswith("### ⛔ `shop` Not safe to merge as is: 5 errors")
+    assert keyed["payments"][0].startswith("### ⚠️ `payments` Review before merging: 1 warning in 1 changed")
+    assert "<!-- istio-pr-bot -->" not in keyed["shop"][0] + keyed["payments"][0]
+    ids = {c["id"] for c in fake.comments[7]}
+
+    fixed = (origin.path / "shop" / "ratings.yaml").read_text().replace("subset: beta", "subset: stable")
+    origin.push({"shop/ratings.yaml": fixed})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    race("2026-11-20T11:00:00Z")
+    assert {c["id"] for c in fake.comments[7]} == ids  # updated in place, one per key
+    assert fake.bodies(7)[0][1] == untouched
+    (shop,) = [b for _, b in fake.bodies(7) if "key=shop -->" in b]
+    assert shop.startswith("### ⛔ `shop` Not safe to merge as is: 4 errors") and origin.head in shop
+
+
+def test_a_bad_comment_key_is_refused(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    code, stdout, _, _ = run("pull_request", pr_payload(fake, origin), {"comment-key": "prod -->"})
+    assert code == 2 and "input comment-key must be 1 to 64 letters" in stdout and writes(fake) == []
+
+
+BYPASS = "fail-on: never\nrules:\n  subset-missing:\n    enabled: false\n  dr-tls-conflict:\n    enabled: false\n"
+
+
+def bypass(fake: FakeGitHub, origin: Origin) -> None:
+    """The pull request also turns its own check off: fail-on never, two rules disabled."""
+    origin.push({".istio-pr-bot.yaml": BYPASS})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+
+
+def test_a_pull_request_cannot_loosen_its_own_check(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    bypass(fake, origin)
+    code, stdout, summary, outputs = run("pull_request", pr_payload(fake, origin))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and outputs["errors"] == "8"  # judged by the base branch's settings
+    for text in (body, summary):
+        assert text.startswith("### ⛔ Not safe to merge as is: 8 errors, 8 warnings, 2 notices")
+        section = text[text.index("#### 🔧 This pull request changes its own review settings"):text.index("#### ⛔ Errors")]
+        assert "The review uses the base branch's settings, which a pull request cannot loosen" in section
+        for line in ("- **fail-on**: error → never", "- **rule dr-tls-conflict**: enabled → disabled",
+                     "- **rule subset-missing**: enabled → disabled", "**With the new settings this check would pass.**",
+                     "The new settings would hide 2 findings of this pull request:"):
+            assert line in section, line
+        hidden = [line for line in section.splitlines() if line.startswith("- Error `")]
+        assert [h.split(" · ")[0] for h in hidden] == ["- Error `dr-tls-conflict`", "- Error `subset-missing`"]
+        assert all(h.endswith(": rule disabled") for h in hidden)
+    # Its own settings, asked for explicitly, let it pass; the comment still says what the base's would do.
+    code, _, _, outputs = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"),
+                              {"config-from": "head"})
+    ((_, body),) = fake.bodies(7)
+    assert code == 0 and outputs["errors"] == "6" and body.startswith("### ⛔ Not safe to merge as is: 6 errors")
+    assert "the review uses its settings (config-from: head)" in body
+    assert "**With the base branch's settings this check would fail.**" in body
+    assert "The base branch's settings would also report 2 findings this review leaves out:" in body
+
+
+def test_pull_request_target_and_publish_read_the_base_settings(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    bypass(fake, origin)
+    code, _, _, _ = run("pull_request_target", pr_payload(fake, origin), ref="main")
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and "- **fail-on**: error → never" in body
+    fake.comments[7].clear()
+    fake.read_only.add(TOKEN)
+    code, _, _, _ = run("pull_request", pr_payload(fake, origin, fork=True))  # the unprivileged half
+    assert code == 1
+    report = json.loads((tmp_path / f"ws{run.count}" / ".istio-pr-bot" / "report.json").read_text())
+    assert report["config_change"]["used"] == "base" and len(report["config_change"]["hidden"]) == 2
+    fake.read_only.discard(TOKEN)
+    payload = adapt(contract.webhook("workflow_run", "completed"), fake)
+    payload["workflow_run"]["head_sha"] = origin.head
+    (tmp_path / "artifact.json").write_text(json.dumps(report))
+    code, _, _, _ = run("workflow_run", payload, {"report": str(tmp_path / "artifact.json")}, ref="main")
+    ((_, body),) = fake.bodies(7)
+    assert code == 0 and "**With the new settings this check would pass.**" in body
+
+
+def test_settings_the_pull_request_breaks_or_a_template_it_edits(setup) -> None:  # type: ignore[no-untyped-def]
+    fake, origin, run = setup
+    template = '{% extends "comment.md.j2" %}{% block footer %}\n\nReviewed under the platform team\'s rules.\n{{ marker }}{% endblock %}'
+    origin.push_base({".istio-pr-bot.yaml": "comment:\n  template: review.md.j2\n", "review.md.j2": template})
+    origin.push({"review.md.j2": "{{ marker }} all good, merge away", ".istio-pr-bot.yaml":
+                 "comment:\n  template: review.md.j2\nfail-on: sometimes\n"})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    code, _, _, _ = run("pull_request", pr_payload(fake, origin))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and "Reviewed under the platform team's rules." in body and "merge away" not in body
+    assert "its settings cannot be used: .istio-pr-bot.yaml: fail-on must be one of" in body
+    assert "once merged, every review would stop with this error" in body
+    origin.push({".istio-pr-bot.yaml": "comment:\n  template: review.md.j2\n"})
+    fake.add_pull(7, origin.head, origin.base)
+    fake.compare[(origin.base, origin.head)] = origin.base
+    code, _, _, _ = run("pull_request", pr_payload(fake, origin, updated="2026-11-20T11:00:00Z"))
+    ((_, body),) = fake.bodies(7)
+    assert code == 1 and "- **comment template review.md.j2**: edited in this pull request" in body
+    assert "Reviewed under the platform team's rules." in body

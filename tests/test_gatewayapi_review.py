@@ -114,6 +114,15 @@ spec:
     assert "reference-missing" not in {f.rule for f in report.findings}
 
 
+CHECKOUT_GRANT = """apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: shop-routes, namespace: payments}
+spec:
+  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]
+  to: [{group: "", kind: Service}]
+"""
+
+
 def test_a_repository_with_istio_and_gateway_api_for_one_host_is_reviewed_together() -> None:
     """tests/mixed: shop.example.com moves from an Istio Gateway and VirtualService to a Gateway API
     Gateway and HTTPRoute, and reviews gets a mesh route next to its VirtualService's new canary."""
@@ -127,10 +136,21 @@ def test_a_repository_with_istio_and_gateway_api_for_one_host_is_reviewed_togeth
     assert applied == [
         ["DestinationRule shop/reviews", "HTTPRoute shop/reviews", "Gateway (gateway.networking.k8s.io) infra/public",
          "Namespace shop"],
-        ["HTTPRoute shop/storefront", "VirtualService shop/reviews"],  # after the Gateway, label and subset
+        ["VirtualService shop/reviews"],
+    ]
+    # the route with the error waits for its fix, and so does the VirtualService that hands it the host
+    assert [report.label(r) for r in report.plan.left_out] == ["HTTPRoute shop/storefront",
+                                                              "VirtualService shop/storefront"]
+    granted = {**tree(MIXED / "head"), "shop/grant.yaml": CHECKOUT_GRANT}
+    fixed = diff(tree(MIXED / "base"), granted)
+    assert "route-backend-unresolved" not in {f.rule for f in fixed.findings} and fixed.plan.left_out == ()
+    assert [[fixed.label(s.resource) for s in st.steps] for st in fixed.plan.stages] == [
+        ["DestinationRule shop/reviews", "HTTPRoute shop/reviews", "Gateway (gateway.networking.k8s.io) infra/public",
+         "Namespace shop", "ReferenceGrant payments/shop-routes"],
+        ["HTTPRoute shop/storefront", "VirtualService shop/reviews"],  # after the Gateway, label, grant and subset
         ["VirtualService shop/storefront"],  # let go only once the route serves shop.example.com
     ]
-    assert "point DNS for shop.example.com at it before VirtualService shop/storefront" in report.plan.stages[2].notes[0]
+    assert "point DNS for shop.example.com at it before VirtualService shop/storefront" in fixed.plan.stages[2].notes[0]
     text = markdown.render(report, link_base=LINK)
     check_golden("comments/mixed.md", text)
     assert "| ✏️ modified | Namespace | shop | label gateway-access=public added |" in text

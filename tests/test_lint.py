@@ -106,3 +106,18 @@ def test_container_entry_point_is_the_action_command() -> None:
             "mode", "base", "head", "audit-issue"} <= inputs
     assert {"errors", "warnings", "notices", "max-severity", "comment-url", "report-json", "sarif",
             "plan-dir"} <= set(action["outputs"])
+
+
+def test_every_input_is_read_and_documented() -> None:
+    """action.yml, the code that reads the inputs and the README's list name the same inputs."""
+    from bot.action.inputs import Inputs
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    readme = (ROOT / "README.md").read_text()
+    documented = readme[readme.index("Inputs (all optional):"):readme.index("Events:")]
+    other = {"annotations": "false", "check-run": "true", "audit-issue": "true", "config-from": "head",
+             "comment": "new", "mode": "audit", "fail-on": "warning"}  # valid values other than the defaults
+    for name in action["inputs"]:
+        assert f"`{name}`" in documented, f"README does not list the input {name}"
+        changed = Inputs.from_env({f"INPUT_{name.upper()}": other.get(name, "x")})
+        assert changed != Inputs.from_env({}), f"the input {name} is not read"

@@ -11,9 +11,10 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from bot.config import Config
 from bot.render import markdown
 from bot.rules import RULE_IDS
-from tests.helpers import diff
+from tests.helpers import audit, diff
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"
@@ -70,9 +71,21 @@ def test_bundled_example_comment() -> None:
     s = structure(text)
     assert text.startswith("### ⛔ Not safe to merge as is: 8 errors, 8 warnings, 2 notices in 11 changed Istio resources")
     assert text.rstrip().endswith(markdown.MARKER)
+    # What a reviewer sees first, in order: the verdict, the errors, the plan; the rest is folded.
+    order = [text.index(h) for h in ("#### ⛔ Errors introduced by this change (8)", "#### 🚦 Rollout",
+                                     "<details><summary>⚠️ 8 warnings and ℹ️ 2 notices introduced by this change",
+                                     "<details><summary>Changed Istio resources (11)")]
+    assert order == sorted(order)
+    assert "#### ⚠️" not in text and "#### ℹ️" not in text
+    folded = text[text.index("<details><summary>⚠️"):]
+    assert folded.index("`subset-add-order`") < folded.index("</details>")  # warnings are inside the fold
     assert s.tags.count("table") == 1 and s.tags.count("tr") == 12  # header + 11 changes
-    assert s.open_details == 0
-    assert s.tags.count("pre") == 3  # one command block per stage
+    assert s.open_details == 0 and "<details open>" not in text
+    # The plan names repository files where it can and generates only what it must.
+    assert "⛔ **Fix the 8 errors first.**" in text
+    assert "kubectl apply -f shop/reviews-tuning.yaml" in text and "kubectl apply -f shop/reviews.yaml" in text
+    assert "kubectl apply -f stage-1.yaml" in text and "kubectl apply -f stage-3.yaml" not in text
+    assert s.tags.count("pre") == 5  # one command block per stage, and the two generated documents
     assert any(link == f"{LINK}/shop/reviews.yaml#L35" for link in s.links)
     for rule in ("subset-add-order", "subset-remove-order", "exportto-narrowed"):
         assert f"https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/{rule}.md" in s.links
@@ -87,9 +100,20 @@ def test_clean_change_says_apply_in_one_step() -> None:
 
 
 def test_no_istio_change_is_one_line() -> None:
-    text = markdown.render(diff({}, {}))
+    dr = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: r\n  namespace: s\nspec:\n  host: r\n"
+    text = markdown.render(diff({"a.yaml": dr}, {"a.yaml": dr, "README.md": "docs"}))
     assert text.splitlines()[0] == "✅ istio-pr-bot: no Istio resources changed in this pull request."
     assert markdown.MARKER in text
+
+
+def test_no_istio_resource_at_all_names_paths() -> None:
+    report = diff({}, {"deploy/app.yaml": "kind: Deployment\n"}, Config(paths=("deploy/*.yaml",)))
+    text = markdown.render(report)
+    first = text.splitlines()[0]
+    assert first.startswith("⚠️ istio-pr-bot: no Istio resources in the files read (paths: deploy/\\*.yaml)")
+    assert "set \\`paths\\`" in first and markdown.MARKER in text
+    audit_text = markdown.render(audit({"deploy/app.yaml": "kind: Deployment\n"}))
+    assert audit_text.startswith("### ⚠️ Nothing reviewed: No rollout risks in 0 Istio resources\n\nNo Istio resources")
 
 
 @pytest.mark.parametrize("rule", RULE_IDS)
@@ -167,7 +191,8 @@ def test_five_hundred_changes_fit_and_keep_what_matters() -> None:
     assert "#### ⛔ Errors introduced by this change (250)" in text
     assert "shortened to fit GitHub's comment limit" in text and "full report is in the job summary" in text
     assert s.open_details == 0 and text.count("```") % 2 == 0
-    assert "1. **" in text and "2. **" in text  # the plan's headlines stay
+    # Every change carries an error or follows one: the plan says to fix them first and names the first few.
+    assert "⛔ **Fix the 250 errors first.**" in text and "and 488 more." in text
 
 
 @pytest.mark.parametrize("limit", [3_000, 8_000, 20_000])
@@ -182,3 +207,17 @@ def test_user_template_can_override_a_block() -> None:
     template = '{% extends "comment.md.j2" %}{% block plan %}\n\nOur own rollout policy applies.{% endblock %}'
     text = markdown.render(diff(*_big_change(1)), template_text=template)
     assert "Our own rollout policy applies." in text and "🚦 Rollout" not in text and markdown.MARKER in text
+
+
+def test_warnings_fold_when_errors_lead_or_when_many() -> None:
+    def vs(i: int) -> str:  # a rule after a catch-all: one vs-unreachable-rule warning
+        return (f"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: v{i}\n  namespace: s\n"
+                f"spec:\n  hosts: [v{i}]\n  http:\n  - route:\n    - destination: {{host: v{i}}}\n"
+                f"  - match: [{{uri: {{prefix: /a}}}}]\n    route:\n    - destination: {{host: v{i}}}\n")
+
+    def text(n: int) -> str:
+        return markdown.render(diff({}, {f"f{i}.yaml": vs(i) for i in range(n)}))
+
+    few, many = text(5), text(6)
+    assert "#### ⚠️ Warnings introduced by this change (5)" in few and "<details><summary>⚠️" not in few
+    assert "#### ⚠️" not in many and "<details><summary>⚠️ 6 warnings introduced by this change</summary>" in many

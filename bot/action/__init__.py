@@ -16,12 +16,14 @@ from bot import git, tree
 from bot.action.client import GitHubClient, connect
 from bot.action.commits import ensure_commits
 from bot.action.event import commit_id
+from bot.action.inputs import comment_key
 from bot.action.publish import publish
 from bot.action.runner import Runner
 from bot.action.sticky import Target
-from bot.analyze import Review, load_config, review_audit, review_diff
+from bot.analyze import Review, load_config, review_audit
 from bot.config import FILE_NAME, Config, parse_version
 from bot.errors import BotError
+from bot.pull import Choice, Reader, dir_reader, git_reader, read_settings, review_git
 from bot.render.annotations import escape_data as escape
 
 SUPPORTED = ("pull_request", "pull_request_target", "push", "workflow_dispatch", "schedule", "workflow_run")
@@ -58,20 +60,21 @@ def _run(runner: Runner, keep: list[object] | None) -> int:
     mode = _mode(runner)
     if mode == "publish":
         return _publish(runner)
-    config = _config(runner)
     gh = connect(runner)
     review: Review | None = None
     number: int | None = None
+    choice = _choice(runner)
     if mode == "diff":
         base, head, number = _refs(runner)
         if not base or base == ZERO:
             runner.notice("no base commit (a new branch): auditing the pushed revision instead")
         else:
             merge_base = ensure_commits(runner, gh, base, head)
-            (base_files, head_files), skipped = tree.from_git(runner.workspace, [merge_base, head], config)
-            review = review_diff(base_files, head_files, config, merge_base, head, skipped)
+            reviewed = review_git(runner.workspace, base, merge_base, head, choice)
+            review, config, template = reviewed.review, reviewed.config, reviewed.template
     if review is None:
         commit = git.resolve(runner.workspace, runner.inputs.head or runner.env.get("GITHUB_SHA", "") or "HEAD")
+        config, template = _settings(git_reader(runner.workspace, commit), choice, "the audited revision")
         (files,), skipped = tree.from_git(runner.workspace, [commit], config)
         review = review_audit(files, config, commit, skipped)
     if keep is not None:
@@ -81,7 +84,7 @@ def _run(runner: Runner, keep: list[object] | None) -> int:
     if number is not None:
         target = Target(number, event.pull.head, runner.event_time(event.pull.updated_at),
                         recheck_head=event.name != "workflow_run")
-    publish(runner, review.report, gh, target, fail_on, config)
+    publish(runner, review.report, gh, target, fail_on, config, template, key=runner.inputs.comment_key)
     return 1 if review.report.failing(fail_on) else 0
 
 
@@ -95,20 +98,37 @@ def _mode(runner: Runner) -> str:
     return "audit"
 
 
-def _config(runner: Runner) -> Config:
-    path = runner.inputs.config or os.path.join(runner.workspace, FILE_NAME)
-    text = None
-    if os.path.isfile(path):
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    elif runner.inputs.config:
-        raise BotError(f"config file {runner.inputs.config} not found")
-    config = load_config(text, runner.inputs.config or FILE_NAME)
-    if runner.inputs.istio_version:
-        config = replace(config, istio_version=parse_version(runner.inputs.istio_version, "istio-version"))
-    if runner.inputs.paths:
-        config = replace(config, paths=runner.inputs.paths)
-    return config
+def _choice(runner: Runner) -> Choice:
+    """Where the settings come from: the config input (a path from the repository root, or an absolute
+    path read as it is), on the side config-from names; the inputs override them."""
+    inputs = runner.inputs
+    explicit = None
+    if inputs.config and os.path.isabs(inputs.config):
+        try:
+            with open(inputs.config, encoding="utf-8", errors="replace") as fh:
+                explicit = load_config(fh.read(), inputs.config)
+        except OSError:
+            raise BotError(f"config file {inputs.config} not found") from None
+    path = os.path.normpath(inputs.config).replace(os.sep, "/") if inputs.config and not explicit else FILE_NAME
+    version = parse_version(inputs.istio_version, "istio-version") if inputs.istio_version else None
+
+    def adjust(config: Config) -> Config:
+        if version:
+            config = replace(config, istio_version=version)
+        return replace(config, paths=inputs.paths) if inputs.paths else config
+
+    return Choice(inputs.config_from, path, explicit, adjust if version or inputs.paths else Choice.adjust,
+                  inputs.fail_on)
+
+
+def _settings(read: Reader, choice: Choice, where: str) -> tuple[Config, str | None]:
+    """The config and comment template one revision holds (an audit's, or publish mode's checkout)."""
+    settings = read_settings(read, choice.config_file, choice.explicit, choice.adjust)
+    if settings.config is None:
+        raise BotError(f"the settings of {where} cannot be used: {settings.error}")
+    if choice.config_file != FILE_NAME and settings.text is None and choice.explicit is None:
+        raise BotError(f"config file {choice.config_file} not found in {where}")
+    return settings.config, settings.template
 
 
 def _refs(runner: Runner) -> tuple[str, str, int | None]:
@@ -149,6 +169,12 @@ def _publish(runner: Runner) -> int:
         runner.notice(f"pull request #{number} is {state}; nothing to post")
         return 0
     target = Target(number, head, runner.event_time(runner.event.run_updated_at), recheck_head=False)
-    publish(runner, report, gh, target, runner.inputs.fail_on or "error", Config(), write_files=False)
+    # Settings from this run's checkout (the default branch), never from the artifact.
+    config, template = _settings(dir_reader(runner.workspace), _choice(runner), "the checked-out revision")
+    # The key the pull_request run used, unless this step names one (checked as an input: the artifact is untrusted).
+    claimed_key = claimed.get("comment_key")
+    key = runner.inputs.comment_key or comment_key(claimed_key if isinstance(claimed_key, str) else "")
+    publish(runner, report, gh, target, runner.inputs.fail_on or config.fail_on, config, template, write_files=False,
+            key=key)
     return 0
 

@@ -14,7 +14,7 @@ class MergeBaseAPI(Protocol):
 
 
 def ensure_commits(runner: Runner, gh: MergeBaseAPI | None, base: str, head: str) -> str:
-    """Make sure the merge-base of base and head, and head, exist locally; the merge-base."""
+    """Make sure base (its settings are read), head and their merge-base exist locally; the merge-base."""
     ws = runner.workspace
     if git.has_commit(ws, base) and git.has_commit(ws, head):
         try:
@@ -27,7 +27,7 @@ def ensure_commits(runner: Runner, gh: MergeBaseAPI | None, base: str, head: str
             merge_base = gh.merge_base(base, head)
         except BotError as exc:
             runner.notice(f"could not ask GitHub for the merge-base ({exc}); using the base commit")
-    missing = [sha for sha in dict.fromkeys([merge_base, head]) if not git.has_commit(ws, sha)]
+    missing = [sha for sha in dict.fromkeys([merge_base, head, base]) if not git.has_commit(ws, sha)]
     if missing:
         try:
             git.fetch(ws, "origin", missing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,16 +11,19 @@ from bot.errors import BotError
 
 COMMENT_MODES = ("update", "hide-and-new", "new", "off")
 MODES = ("auto", "diff", "audit", "publish")
+COMMENT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
 class Inputs:
     token: str = ""
     config: str = ""
+    config_from: str = "base"  # diff: read the config and template from the base (base) or the pull request (head)
     paths: tuple[str, ...] = ()
     fail_on: str = ""
     istio_version: str = ""
     comment: str = "update"
+    comment_key: str = ""  # '' the default comment; another key keeps a comment of its own
     annotations: bool = True
     check_run: bool = False
     mode: str = "auto"
@@ -51,10 +55,12 @@ class Inputs:
         return cls(
             token=get("github-token", env.get("GITHUB_TOKEN", "")),
             config=get("config"),
+            config_from=choice("config-from", ("base", "head"), "base"),
             paths=tuple(p.strip() for p in get("paths").replace("\n", ",").split(",") if p.strip()),
             fail_on=choice("fail-on", ("", *FAIL_ON), ""),
             istio_version=get("istio-version"),
             comment=choice("comment", COMMENT_MODES, "update"),
+            comment_key=comment_key(get("comment-key")),
             annotations=flag("annotations", True),
             check_run=flag("check-run", False),
             mode=choice("mode", MODES, "auto"),
@@ -63,3 +69,11 @@ class Inputs:
             audit_issue=flag("audit-issue", False),
             report=get("report", ".istio-pr-bot/report.json"),
         )
+
+
+def comment_key(value: str) -> str:
+    """A comment key as given, checked: it goes into a hidden marker and a folder name."""
+    if value and not COMMENT_KEY.fullmatch(value):
+        raise BotError(f"input comment-key must be 1 to 64 letters, digits, '.', '_' or '-' (starting with a letter "
+                       f"or digit), got {value!r}")
+    return value

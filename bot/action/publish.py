@@ -5,8 +5,8 @@ and never changes the verdict."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,11 +20,11 @@ from bot.findings import Severity
 from bot.plan import stage_files
 from bot.render import annotations as workflow_commands
 from bot.render import json_report, markdown, sarif
-from bot.render.summary import max_severity, verdict
+from bot.render.summary import max_severity, nothing_found, verdict
 from bot.report import Report
 
 SUMMARY_BYTES = 1_000_000  # GitHub drops a step summary over 1 MiB entirely
-ISSUE_MARKER = "<!-- istio-pr-bot:audit -->"
+ISSUE_MARKER = "<!-- istio-pr-bot:audit -->"  # the default comment key's; another key adds itself
 FORK_NOTICE = ("pull request from a fork: the token is read-only, so no comment or check run is written; the job "
                "summary, annotations and exit code carry the result (see the README for the two-workflow recipe "
                "that comments on fork pull requests)")
@@ -32,16 +32,19 @@ T = TypeVar("T")
 
 
 def publish(runner: Runner, report: Report, gh: GitHubClient | None, target: sticky.Target | None, fail_on: str,
-            config: Config, write_files: bool = True) -> None:
-    """Everything a step shows of `report`; `target` is the pull request to comment on (None: none)."""
+            config: Config, template: str | None, write_files: bool = True, key: str = "") -> None:
+    """Everything a step shows of `report`; `target` is the pull request to comment on (None: none);
+    `template` the comment template's text (None: ours); `key` the comment key (each keeps its own
+    comment, check run, audit issue and files)."""
     link = runner.link_base(report.head)
     if write_files:
-        _write_files(runner, report, target.number if target else None)
-        runner.set_output("report-json", ".istio-pr-bot/report.json")
-        runner.set_output("sarif", ".istio-pr-bot/report.sarif")
-        runner.set_output("plan-dir", ".istio-pr-bot/plan")
-    template = _template(runner, config)
-    runner.summary(_summary(report, link, template))
+        folder = _write_files(runner, report, target.number if target else None, key)
+        runner.set_output("report-json", f"{folder}/report.json")
+        runner.set_output("sarif", f"{folder}/report.sarif")
+        runner.set_output("plan-dir", f"{folder}/plan")
+    runner.summary(_summary(report, link, template, key))
+    if hint := nothing_found(report):
+        runner.warn(f"istio-pr-bot: {hint}")
     if runner.inputs.annotations:
         runner.log(workflow_commands.render(report))
     for severity in Severity:
@@ -55,48 +58,43 @@ def publish(runner: Runner, report: Report, gh: GitHubClient | None, target: sti
         runner.flush_outputs()
         return
     if target is not None and runner.inputs.comment != "off" and report.mode == "diff":
-        body = markdown.render(report, link_base=link or None, template_text=template)
-        quiet = not report.changes and not report.findings and config.comment.get("on-empty") == "none"
+        body = markdown.render(report, link_base=link or None, template_text=template, key=key)
+        quiet = report.quiet and config.on_empty == "none"
+        keyed = replace(target, marker=markdown.marker(key))
         url = _try_write(runner, "update the pull request comment",
-                         lambda: sticky.sync(gh, target, body, runner.inputs.comment, runner.log, only_update=quiet))
+                         lambda: sticky.sync(gh, keyed, body, runner.inputs.comment, runner.log, only_update=quiet))
         runner.set_output("comment-url", url or "")
     if runner.inputs.check_run:
-        _check_run(runner, gh, report, fail_on)
+        _check_run(runner, gh, report, fail_on, key)
     if report.mode == "audit" and runner.inputs.audit_issue:
-        _try_write(runner, "update the audit issue", lambda: _audit_issue(runner, gh, report, link, template))
+        _try_write(runner, "update the audit issue", lambda: _audit_issue(runner, gh, report, link, template, key))
     runner.flush_outputs()
 
 
-def _write_files(runner: Runner, report: Report, number: int | None) -> None:
-    folder = Path(runner.workspace) / ".istio-pr-bot"
+def _write_files(runner: Runner, report: Report, number: int | None, key: str) -> str:
+    """The report, SARIF and plan files in the workspace; their folder, relative to it (one per comment key,
+    so two steps of one job keep theirs)."""
+    name = ".istio-pr-bot" + (f"/{key}" if key else "")
+    folder = Path(runner.workspace) / name
     folder.mkdir(parents=True, exist_ok=True)
     data = json_report.as_dict(report)
     if number is not None:
         data["pull_request"] = {"number": number, "head_sha": report.head}
+        if key:
+            data["pull_request"]["comment_key"] = key
     (folder / "report.json").write_text(json.dumps(data, indent=2) + "\n")
     (folder / "report.sarif").write_text(sarif.render(report))
     plan_dir = folder / "plan"
     plan_dir.mkdir(exist_ok=True)
-    for name, text in stage_files(report.plan).items():
-        (plan_dir / name).write_text(text)
+    for file, text in stage_files(report.plan).items():
+        (plan_dir / file).write_text(text)
+    return name
 
 
-def _template(runner: Runner, config: Config) -> str | None:
-    """The user's comment template (config comment.template), relative to the workspace."""
-    path = config.comment.get("template")
-    if not path:
-        return None
-    try:
-        with open(os.path.join(runner.workspace, str(path)), encoding="utf-8") as fh:
-            return fh.read()
-    except OSError:
-        raise BotError(f"comment template {path} not found") from None
-
-
-def _summary(report: Report, link: str, template: str | None) -> str:
+def _summary(report: Report, link: str, template: str | None, key: str) -> str:
     limit = SUMMARY_BYTES
     while True:
-        text = markdown.render(report, link_base=link or None, template_text=template, limit=limit)
+        text = markdown.render(report, link_base=link or None, template_text=template, limit=limit, key=key)
         if len(text.encode("utf-8")) <= SUMMARY_BYTES:
             return text
         limit //= 2
@@ -115,7 +113,7 @@ def _try_write(runner: Runner, what: str, write: Callable[[], T]) -> T | None:
         return None
 
 
-def _check_run(runner: Runner, gh: GitHubClient, report: Report, fail_on: str) -> None:
+def _check_run(runner: Runner, gh: GitHubClient, report: Report, fail_on: str, key: str) -> None:
     level = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
     items = [{
         "path": f.resource.file, "start_line": f.location_line, "end_line": f.location_line,
@@ -124,21 +122,25 @@ def _check_run(runner: Runner, gh: GitHubClient, report: Report, fail_on: str) -
     } for f in report.headline()]
     conclusion = "failure" if report.failing(fail_on) else "success"
     head = report.head if commit_id(report.head) else runner.env.get("GITHUB_SHA", "")
+    name = f"istio-pr-bot ({key})" if key else "istio-pr-bot"
     _try_write(runner, "create the check run",
-               lambda: gh.check_run("istio-pr-bot", head, conclusion, verdict(report)[:255], verdict(report), items))
+               lambda: gh.check_run(name, head, conclusion, verdict(report)[:255], verdict(report), items))
 
 
-def _audit_issue(runner: Runner, gh: GitHubClient, report: Report, link: str, template: str | None) -> None:
-    """One tracking issue for an audit's findings, closed when the repository is clean."""
+def _audit_issue(runner: Runner, gh: GitHubClient, report: Report, link: str, template: str | None,
+                 key: str) -> None:
+    """One tracking issue for an audit's findings (per comment key), closed when the repository is clean."""
     me = gh.identity()
-    found = gh.find_issue(ISSUE_MARKER, me)
+    issue_marker = ISSUE_MARKER.replace(" -->", f" key={key} -->") if key else ISSUE_MARKER
+    found = gh.find_issue(issue_marker, me)
     clean = not report.findings
-    body = ISSUE_MARKER + "\n" + markdown.render(report, link_base=link or None, template_text=template)
+    body = issue_marker + "\n" + markdown.render(report, link_base=link or None, template_text=template, key=key)
     if found is None and clean:
         return
     number, state, old = found if found else (None, "open", "")
     target_state = "closed" if clean else "open"
     if found and old == body and state == target_state:
         return
-    url = gh.save_issue(number, "istio-pr-bot audit: Istio configuration findings", body, target_state)
+    title = f"istio-pr-bot audit{f' ({key})' if key else ''}: Istio configuration findings"
+    url = gh.save_issue(number, title, body, target_state)
     runner.set_output("audit-issue-url", url)

@@ -30,10 +30,10 @@ class Decision:
     reason: str = ""
 
 
-def stamp(body: str, head: str, when: str) -> str:
+def stamp(body: str, head: str, when: str, marker: str = MARKER) -> str:
     """The body with its metadata line (after the marker)."""
     meta = json.dumps({"head": head, "time": when}, separators=(",", ":"))
-    return body.replace(MARKER, f"{MARKER}\n<!-- istio-pr-bot:meta {meta} -->", 1)
+    return body.replace(marker, f"{marker}\n<!-- istio-pr-bot:meta {meta} -->", 1)
 
 
 def meta(body: str) -> dict[str, str]:
@@ -51,13 +51,16 @@ def _content(body: str) -> str:
     return _META.sub("", body).strip()
 
 
-def ours(comments: list[Comment], me: str) -> list[Comment]:
-    """Comments written by this token's identity that carry the marker; never anyone else's."""
-    return [c for c in comments if MARKER in c.body and c.author == me]
+def ours(comments: list[Comment], me: str, marker: str = MARKER) -> list[Comment]:
+    """Comments written by this token's identity that carry the marker; never anyone else's.
+
+    Each comment key has its own marker, and no marker is part of another (each ends with ` -->`),
+    so jobs with different keys never see each other's comments."""
+    return [c for c in comments if marker in c.body and c.author == me]
 
 
-def decide(comments: list[Comment], me: str, body: str, when: str, mode: str) -> Decision:
-    mine = ours(comments, me)
+def decide(comments: list[Comment], me: str, body: str, when: str, mode: str, marker: str = MARKER) -> Decision:
+    mine = ours(comments, me, marker)
     latest = mine[-1] if mine else None
     if latest is not None and meta(latest.body).get("time", "") > when:
         return Decision("skip", latest, reason="a newer run already updated the comment")
@@ -97,6 +100,7 @@ class Target:
     head: str  # the head commit the comment speaks of ('' unknown)
     when: str  # the event's time (see `stamp`)
     recheck_head: bool = True  # before writing, make sure the pull request has not moved on
+    marker: str = MARKER  # the comment key's marker (`bot.render.markdown.marker`)
 
 
 def sync(gh: CommentsAPI, target: Target, body: str, mode: str, log: Callable[[str], None],
@@ -106,9 +110,9 @@ def sync(gh: CommentsAPI, target: Target, body: str, mode: str, log: Callable[[s
     `mode` is the comment input (update, hide-and-new, new); `only_update` writes nothing new (the
     body says "all clear" and no earlier comment needs correcting).
     """
-    body = stamp(body, target.head, target.when)
+    body = stamp(body, target.head, target.when, target.marker)
     me = gh.identity()
-    decision = decide(gh.comments(target.number), me, body, target.when, mode)
+    decision = decide(gh.comments(target.number), me, body, target.when, mode, target.marker)
     if only_update and decision.action == "create":
         return ""  # on-empty: none, and no earlier comment to turn into an all-clear
     url = decision.target.url if decision.target else ""
@@ -120,23 +124,23 @@ def sync(gh: CommentsAPI, target: Target, body: str, mode: str, log: Callable[[s
     if decision.action == "update" and decision.target:
         url = gh.edit_comment(target.number, decision.target, body).url
     elif decision.action == "create":
-        url = _create_once(gh, target.number, body, me)
+        url = _create_once(gh, target.number, body, me, target.marker)
     elif decision.reason:
         log(f"istio-pr-bot: comment not changed: {decision.reason}")
     for old in decision.hide:
         gh.minimize_comment(target.number, old)
     if decision.action == "create" and mode == "update":
-        url = _settle(gh, target.number, me, url)
+        url = _settle(gh, target.number, me, url, target.marker)
     return url
 
 
-def _settle(gh: CommentsAPI, number: int, me: str, url: str) -> str:
+def _settle(gh: CommentsAPI, number: int, me: str, url: str, marker: str) -> str:
     """Two runs that both found no comment both create one: keep the newest, delete the others.
 
     Every run reaches the same choice (newest event time, then lowest id), so racing runs converge
     on one comment; only comments this identity wrote are ever deleted.
     """
-    mine = ours(gh.comments(number), me)
+    mine = ours(gh.comments(number), me, marker)
     if len(mine) <= 1:
         return url
     keep = max(mine, key=lambda c: (meta(c.body).get("time", ""), -c.id))
@@ -146,7 +150,7 @@ def _settle(gh: CommentsAPI, number: int, me: str, url: str) -> str:
     return keep.url
 
 
-def _create_once(gh: CommentsAPI, number: int, body: str, me: str, attempts: int = 3) -> str:
+def _create_once(gh: CommentsAPI, number: int, body: str, me: str, marker: str, attempts: int = 3) -> str:
     """POST the comment; after a failure, look for it before posting again: never two comments."""
     for attempt in range(attempts):
         try:
@@ -155,7 +159,7 @@ def _create_once(gh: CommentsAPI, number: int, body: str, me: str, attempts: int
             if getattr(exc, "status", None) in (403, 404, 422) or attempt == attempts - 1:
                 raise
             time.sleep(gh.backoff * 2**attempt)
-            for comment in reversed(ours(gh.comments(number), me)):
+            for comment in reversed(ours(gh.comments(number), me, marker)):
                 if meta(comment.body) == meta(body):
                     return comment.url  # the lost POST was stored after all
     raise AssertionError("unreachable")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from shlex import quote
 
 from bot.gatewayapi import hostnames as hn
 from bot.gatewayapi.attachment import Served, evaluate
@@ -150,13 +151,15 @@ def has_status(kind: str) -> bool:
 
 def wait_command(res: Resource, parent: dict[str, object] | None = None) -> str:
     """The command that waits until the controller has taken this version of a Gateway API object."""
-    resource = f"{res.kind.lower() if res.kind != GATEWAY else 'gateway'}.{GROUP}/{res.name} -n {res.namespace}"
+    written = res.kind.lower() if res.kind != GATEWAY else "gateway"
+    resource = f"{quote(f'{written}.{GROUP}/{res.name}')} -n {quote(res.namespace)}"
     if res.kind in ROUTE_KINDS:
         ref = as_dict(parent) if parent is not None else {}
         field_name, value = ("sectionName", ref["sectionName"]) if ref.get("sectionName") else ("name", ref.get("name"))
         path = (f'{{.status.parents[?(@.parentRef.{field_name}=="{value}")]'
                 '.conditions[?(@.type=="Accepted")].status}')
-        return f"kubectl wait --for=jsonpath='{path}'=True {resource}"
+        condition = f"--for=jsonpath='{path}'=True" if "'" not in path else quote(f"--for=jsonpath={path}=True")
+        return f"kubectl wait {condition} {resource}"
     return f"kubectl wait --for=condition=Programmed {resource}"
 
 
@@ -179,6 +182,7 @@ def serves(host: str, hosts: frozenset[str]) -> bool:
 def address_note(gw: Resource, hosts: str, before: str, qualify: bool) -> str:
     """A plan note: traffic moves to a Gateway Istio deploys with a Service (and address) of its own, so
     clients must be pointed there before the old way in goes."""
-    command = f"kubectl get gateway.{GROUP} {gw.name} -n {gw.namespace} -o jsonpath='{{.status.addresses[*].value}}'"
+    command = (f"kubectl get gateway.{GROUP} {quote(gw.name)} -n {quote(gw.namespace)} "
+               "-o jsonpath='{.status.addresses[*].value}'")
     return f"{label(gw, qualify)} has its own address ({command}); point DNS for {hosts} at it before {before}"
 

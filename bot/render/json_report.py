@@ -16,7 +16,7 @@ from typing import Any
 from bot.findings import Finding, Ref, Severity
 from bot.kinds import external
 from bot.plan import Step
-from bot.report import Report
+from bot.report import ConfigReview, Report
 from bot.rules.base import docs_url
 
 VERSION = 2
@@ -41,7 +41,10 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def _step(s: Step) -> dict[str, Any]:
     r = s.resource
-    return {**_kind(r.kind), "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
+    out = {**_kind(r.kind), "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
+    if s.generated:  # not a repository file as it is: the document itself, for whoever applies the plan
+        out |= {"generated": s.generated, "document": s.source}
+    return out
 
 
 def as_dict(report: Report) -> dict[str, Any]:
@@ -64,14 +67,30 @@ def as_dict(report: Report) -> dict[str, Any]:
         ],
         "findings": [_finding(f) for f in report.findings],
         "suppressed": [{**_finding(s.finding), "reason": s.reason} for s in report.suppressed],
-        "plan": {"stages": [
-            {"title": st.title, "apply": [_step(s) for s in st.apply], "delete": [_step(s) for s in st.delete],
-             "wait": st.wait, "notes": list(st.notes)}
-            for st in report.plan.stages
-        ]},
+        "plan": {
+            "stages": [
+                {"title": st.title, "files": list(st.files), "apply": [_step(s) for s in st.apply],
+                 "delete": [_step(s) for s in st.delete], "wait": st.wait, "notes": list(st.notes)}
+                for st in report.plan.stages
+            ],
+            "left_out": [_ref(r) for r in report.plan.left_out],
+        },
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
         "disabled_rules": list(report.disabled),
+        "paths": list(report.paths),
+        "config_change": _config_change(report.config_change),
         "qualified_kinds": [_kind(k) for k in report.qualified],
+    }
+
+
+def _config_change(change: ConfigReview | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "file": change.file, "used": change.used, "error": change.error,
+        "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes],
+        "hidden": [{**_finding(h.finding), "why": h.why} for h in change.hidden],
+        "fails_now": change.fails_now, "fails_after": change.fails_after,
     }
 
 

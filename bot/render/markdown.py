@@ -15,22 +15,31 @@ from typing import Any
 from urllib.parse import quote
 
 from bot import __version__
+from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity
 from bot.kinds import display
-from bot.plan import Stage
-from bot.render.summary import max_severity, short_rev, verdict
+from bot.plan import Stage, Step, commands, stage_file, stage_files
+from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import Report
 from bot.rules.base import docs_url
 
-MARKER = "<!-- istio-pr-bot -->"
+MARKER = "<!-- istio-pr-bot -->"  # the default comment key's marker, unchanged since the first release
 LIMIT = 60_000  # code points; GitHub rejects bodies over 65,536 characters
 MAX_VALUE = 200  # a value longer than this is shortened
+FOLD_OVER = 5  # without errors, more warnings and notices than this fold behind one line
+LEFT_OUT_SHOWN = 12  # resources named in the plan's "fix first" line
+HIDDEN_SHOWN = 20  # findings listed as hidden by a pull request's new settings
 
 _ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 _TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.NOTICE: "Notices"}
 _CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️", "renamed": "🔀"}
 MAX_WHAT = 4  # phrases per changed resource in the table
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
+
+
+def marker(key: str = "") -> str:
+    """The hidden marker of the comment kept for `key` ('' the default): one sticky comment per key."""
+    return f"<!-- istio-pr-bot key={key} -->" if key else MARKER
 
 
 def md(value: object, limit: int = MAX_VALUE) -> str:
@@ -60,41 +69,46 @@ def fence(text: str, lang: str = "", indent: str = "") -> str:
 
 @dataclass
 class _Cut:
-    """How much to leave out, from nothing (level 0) to the minimum (level 7)."""
+    """How much to leave out, from nothing (level 0) to the minimum (level 8)."""
 
     level: int = 0
 
     @property
+    def documents(self) -> bool:
+        return self.level < 1
+
+    @property
     def changes_rows(self) -> int | None:
-        return None if self.level < 1 else (50 if self.level == 1 else 0)
+        return None if self.level < 2 else (50 if self.level == 2 else 0)
 
     @property
     def notices(self) -> bool:
-        return self.level < 3
-
-    @property
-    def preexisting(self) -> bool:
         return self.level < 4
 
     @property
+    def preexisting(self) -> bool:
+        return self.level < 5
+
+    @property
     def max_warnings(self) -> int | None:
-        return None if self.level < 5 else 20
+        return None if self.level < 6 else 20
 
     @property
     def stage_items(self) -> bool:
-        return self.level < 6
+        return self.level < 7
 
     @property
     def max_errors(self) -> int | None:
-        return None if self.level < 7 else 50
+        return None if self.level < 8 else 50
 
     def describe(self) -> str:
-        parts = ["changed-resource table"] if self.level >= 1 else []
-        parts += ["notices"] if self.level >= 3 else []
-        parts += ["pre-existing findings"] if self.level >= 4 else []
-        parts += ["warnings after the first 20"] if self.level >= 5 else []
-        parts += ["per-stage resource lists and waits"] if self.level >= 6 else []
-        parts += ["errors after the first 50, and their details"] if self.level >= 7 else []
+        parts = ["generated documents"] if self.level >= 1 else []
+        parts += ["changed-resource table"] if self.level >= 2 else []
+        parts += ["notices"] if self.level >= 4 else []
+        parts += ["pre-existing findings"] if self.level >= 5 else []
+        parts += ["warnings after the first 20"] if self.level >= 6 else []
+        parts += ["per-stage resource lists and waits"] if self.level >= 7 else []
+        parts += ["errors after the first 50, and their details"] if self.level >= 8 else []
         if not parts:
             return ""
         return ("shortened to fit GitHub's comment limit (" + ", ".join(parts) + "); the full report is in the job "
@@ -109,7 +123,7 @@ def _location(ref: Ref, line: int, link_base: str | None) -> str:
 
 
 def _finding(f: Finding, link_base: str | None, report: Report, compact: bool = False) -> dict[str, Any]:
-    related = ", ".join(f"{md(report.label(r))} ({_location(r, r.line, link_base)})" for r in f.related[:5])
+    related = "; ".join(f"{md(report.label(r))}, {_location(r, r.line, link_base)}" for r in f.related[:5])
     if len(f.related) > 5:
         related += f" and {len(f.related) - 5} more"
     message = f.message if not compact or len(f.message) <= 300 else f.message[:299] + "…"
@@ -120,7 +134,7 @@ def _finding(f: Finding, link_base: str | None, report: Report, compact: bool = 
     }
 
 
-def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]:
+def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict[str, Any]:
     headline, earlier = report.headline(), report.earlier()
     groups = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
@@ -131,19 +145,31 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
                  Severity.NOTICE: None if cut.notices else 0}[severity]
         shown = found if limit is None else found[:limit]
         title = _TITLES[severity] + (" introduced by this change" if report.mode == "diff" else "")
-        groups.append({"icon": _ICONS[severity], "title": title, "count": len(found),
-                       "findings": [_finding(f, link_base, report, compact=cut.level >= 7) for f in shown],
+        groups.append({"severity": severity.value, "icon": _ICONS[severity], "title": title, "count": len(found),
+                       "findings": [_finding(f, link_base, report, compact=cut.level >= 8) for f in shown],
                        "hidden": len(found) - len(shown)})
+    # Errors stay open; warnings and notices fold behind one line when errors lead, or when they are many.
+    others = [g for g in groups if g["severity"] != "error"]
+    fold = len(others) > 0 and (len(others) < len(groups) or sum(g["count"] for g in others) > FOLD_OVER)
+    collapsed = others if fold else []
     rows = report.changes if cut.changes_rows is None else report.changes[: cut.changes_rows]
     top = max_severity(report)
     word = {Severity.ERROR: "Not safe to merge as is", Severity.WARNING: "Review before merging",
             Severity.NOTICE: "Safe to merge", None: "Safe to merge"}[top]
+    icon = _ICONS[top] if top else "✅"
+    hint = nothing_found(report)
+    if hint:
+        icon, word = "⚠️", "Nothing reviewed"
     pre_shown = earlier if cut.preexisting else []
+    stage_files_ = stage_files(report.plan)
     return {
-        "marker": MARKER,
+        "marker": marker(key),
+        "key": key,
         "verdict": verdict(report),
-        "verdict_icon": _ICONS.get(top, "✅") if top else "✅",
+        "verdict_icon": icon,
         "verdict_word": word,
+        "hint": hint[:1].upper() + hint[1:],
+        "settings": _settings(report, link_base),
         "changes": [
             {"icon": _CHANGE_ICONS[c.change], "change": c.change,
              "kind": display(c.resource.kind, frozenset(report.qualified)),
@@ -153,15 +179,23 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
         ],
         "changes_total": len(report.changes),
         "changes_hidden": len(report.changes) - len(rows),
-        "changes_open": len(report.changes) <= 10,
-        "groups": groups,
+        "changes_open": False,
+        "groups": [g for g in groups if g not in collapsed],
+        "collapsed": collapsed,
+        "collapsed_summary": " and ".join(f"{g['icon']} {plural(g['count'], g['severity'])}" for g in collapsed)
+        + (" introduced by this change" if report.mode == "diff" else ""),
         "preexisting": [_finding(f, link_base, report) for f in pre_shown],
         "preexisting_total": len(earlier),
         "preexisting_hidden": len(earlier) - len(pre_shown) if pre_shown else 0,
         "suppressed": [_finding(s.finding, link_base, report) for s in report.suppressed] if cut.preexisting else [],
-        "stages": [_stage(i, st, link_base, cut, report) for i, st in enumerate(report.plan.stages, start=1)],
+        "error_count": plural(sum(1 for f in headline if f.severity is Severity.ERROR), "error"),
+        "left_out": [report.label(r) for r in report.plan.left_out[:LEFT_OUT_SHOWN]],
+        "left_out_more": max(0, len(report.plan.left_out) - LEFT_OUT_SHOWN),
+        "stages": [_stage(i, st, cut, report) for i, st in enumerate(report.plan.stages, start=1)],
         "staged": report.plan.staged,
-        "plan_dir_hint": True,
+        "documents": [_document(i, st, stage_files_, report) for i, st in enumerate(report.plan.stages, start=1)
+                      if st.generated] if cut.documents else [],
+        "documents_cut": ", ".join(stage_files_) if not cut.documents else "",
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped[:50]] if cut.preexisting else [],
         "skipped_total": len(report.skipped),
         "version": __version__,
@@ -177,32 +211,54 @@ def _what(what: tuple[str, ...]) -> str:
     return shown + (f" and {len(what) - MAX_WHAT} more" if len(what) > MAX_WHAT else "")
 
 
-def _stage(index: int, stage: Stage, link_base: str | None, cut: _Cut, report: Report) -> dict[str, Any]:
-    commands = []
-    if stage.apply:
-        commands.append(f"kubectl apply -f stage-{index}.yaml")
-    if stage.delete:
-        commands.append(f"kubectl delete -f stage-{index}.delete.yaml")
+def _settings(report: Report, link_base: str | None) -> dict[str, Any] | None:
+    change = report.config_change
+    if change is None or not change.says_something:
+        return None
+    words = settings_words(change)
+    hidden = [{**_finding(h.finding, link_base, report, compact=True), "why": h.why}
+              for h in change.hidden[:HIDDEN_SHOWN]]
+    return {"lead": words.lead, "check": words.check, "hidden_lead": words.hidden,
+            "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes[:50]],
+            "hidden": hidden, "hidden_more": max(0, len(change.hidden) - HIDDEN_SHOWN)}
+
+
+def _stage(index: int, stage: Stage, cut: _Cut, report: Report) -> dict[str, Any]:
+    lines = commands(stage, index)
     if stage.wait:
         waits = stage.wait.split(" && ")
         shown_waits = waits if cut.stage_items else waits[:10]
-        commands += [f"# then wait before stage {index + 1}:"] + shown_waits
+        lines += [f"# then wait before stage {index + 1}:"] + shown_waits
         if len(waits) > len(shown_waits):
             more = len(waits) - len(shown_waits)
-            commands.append(f"# ... and {more} more waits of the same kind (see the JSON report)")
+            lines.append(f"# ... and {more} more waits of the same kind (see the JSON report)")
     items = ""
     if cut.stage_items:
-        shown = list(stage.steps[:20])
-        items = ", ".join(
-            f"{'delete ' if s.action == 'delete' else ''}{md(report.label(s.resource))} "
-            f"({_location(s.resource, s.resource.line, link_base)})" for s in shown)
+        items = ", ".join(md(report.label(s.resource)) + _step_tag(s, index) for s in stage.steps[:20])
         if len(stage.steps) > 20:
             items += f" and {len(stage.steps) - 20} more"
-    notes = list(stage.notes[:3])
-    if len(stage.notes) > 3:
-        notes.append(f"{len(stage.notes) - 3} more files also hold documents of other stages: apply the stage files, "
-                     "not the source files")
-    return {"title": stage.title, "resources": items, "notes": notes, "commands": "\n".join(commands)}
+    return {"title": stage.title, "resources": items, "notes": list(stage.notes), "commands": "\n".join(lines)}
+
+
+def _step_tag(step: Step, index: int) -> str:
+    if step.action == "delete":
+        return " (delete)"
+    if step.note.startswith("transition"):
+        return f" (transition version, in {stage_file(index)})"
+    if step.generated:
+        return f" (in {stage_file(index)}: {md(step.generated)})"
+    return ""
+
+
+def _document(index: int, stage: Stage, files: dict[str, str], report: Report) -> dict[str, Any]:
+    about = []
+    for step in stage.generated:
+        if step.note.startswith("transition"):
+            about.append(f"{report.label(step.resource)}, {step.note}")
+        else:
+            about.append(f"{report.label(step.resource)} as written in {step.resource.file}")
+    name = stage_file(index)
+    return {"name": name, "about": "; ".join(about), "text": files.get(name, "")}
 
 
 @functools.lru_cache(maxsize=8)
@@ -221,25 +277,49 @@ def _environment(template_text: str | None) -> Any:
 
 
 def render(report: Report, link_base: str | None = None, template_text: str | None = None,
-           limit: int = LIMIT) -> str:
-    """The comment body; `template_text` (a user template, may extend comment.md.j2) replaces ours."""
-    if report.mode == "diff" and not report.changes and not report.findings:
-        return f"✅ istio-pr-bot: no Istio resources changed in this pull request.\n\n{MARKER}\n"
-    env = _environment(template_text)
-    template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
-    body = ""
-    for level in range(8):
-        body = str(template.render(**_context(report, link_base, _Cut(level)))).strip() + "\n"
-        if MARKER not in body:
-            body += f"\n{MARKER}\n"
-        if len(body) <= limit:
-            return body
-    return _hard_cut(body, limit)
+           limit: int = LIMIT, key: str = "") -> str:
+    """The comment body; `template_text` (a user template, may extend comment.md.j2) replaces ours;
+    `key` names the comment among several the bot keeps on one pull request (a checked name)."""
+    hidden = marker(key)
+    name = f"istio-pr-bot `{key}`" if key else "istio-pr-bot"
+    if report.quiet:
+        if hint := nothing_found(report):
+            return f"⚠️ {name}: {md(hint, 1000)}.\n\n{hidden}\n"
+        return f"✅ {name}: no Istio resources changed in this pull request.\n\n{hidden}\n"
+    from jinja2 import TemplateError
+
+    try:
+        env = _environment(template_text)
+        template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
+        bodies = (_tidy(str(template.render(**_context(report, link_base, _Cut(level), key)))) for level in range(9))
+        body = ""
+        for body in bodies:
+            if hidden not in body:
+                body += f"\n{hidden}\n"
+            if len(body) <= limit:
+                return body
+    except TemplateError as exc:
+        raise BotError(f"the comment template does not render: {type(exc).__name__}: {exc}") from None
+    return _hard_cut(body, limit, hidden)
 
 
-def _hard_cut(body: str, limit: int) -> str:
+def _tidy(body: str) -> str:
+    """At most one blank line in a row outside code blocks, none at the ends."""
+    out: list[str] = []
+    fence_bar = ""
+    for line in body.strip().splitlines():
+        bar = re.match(r"\s*(`{3,})", line)
+        if bar and (not fence_bar or bar.group(1).startswith(fence_bar)):
+            fence_bar = "" if fence_bar else bar.group(1)
+        elif not fence_bar and not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _hard_cut(body: str, limit: int, hidden: str) -> str:
     """Last resort: cut the text, close what is open, keep the marker."""
-    tail = f"\n\n… cut to fit GitHub's comment limit; the full report is in the job summary.\n\n{MARKER}\n"
+    tail = f"\n\n… cut to fit GitHub's comment limit; the full report is in the job summary.\n\n{hidden}\n"
     text = body[: limit - len(tail) - 200]
     if text.count("```") % 2:
         text += "\n```"

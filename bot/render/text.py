@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.findings import Finding, Severity
-from bot.render.summary import plural, short_rev, verdict
+from bot.plan import commands, stage_file, stage_files
+from bot.render.summary import fix_first, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import Report
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTICE: "36"}
@@ -20,6 +21,18 @@ def render(report: Report, colour: bool = False) -> str:
     head = short_rev(report.head)
     where = f"{short_rev(report.base) or '-'}..{head}" if report.mode == "diff" else head
     out.append(bold(f"istio-pr-bot {report.mode} {where}: {verdict(report)}"))
+    if hint := nothing_found(report):
+        out.append(f"hint: {hint}")
+    if report.settings_changed and report.config_change:
+        change = report.config_change
+        words = settings_words(change)
+        out += ["", bold("Settings"), f"  {words.lead}"]
+        out += [f"    {c.key}: {c.before + ' -> ' if c.before else ''}{c.after}" for c in change.changes]
+        out += [f"  {words.check}"] if words.check else []
+        if change.hidden:
+            out.append(f"  {words.hidden}")
+            out += [f"    {h.finding.severity.value} {h.finding.rule}  {report.label(h.finding.resource)}  "
+                    f"({h.finding.resource.file}:{h.finding.location_line}): {h.why}" for h in change.hidden]
     if report.changes:
         out += ["", bold("Changes")]
         names = [report.label(c.resource) for c in report.changes]
@@ -54,25 +67,28 @@ def render(report: Report, colour: bool = False) -> str:
             f = suppressed.finding
             out.append(f"  {f.severity.value:<7} {f.rule}  {report.label(f.resource)}  "
                        f"({f.resource.file}:{f.location_line})")
-    if report.plan.stages:
+    plan = report.plan
+    if plan.stages or plan.left_out:
         out += ["", bold("Rollout")]
-        if not report.plan.staged:
+        if plan.left_out:
+            out.append(f"  {fix_first(report)}")
+            out += [f"    {report.label(r)}  ({r.file})" for r in plan.left_out]
+        if plan.stages and not plan.staged:
             out.append("  No ordering hazard: apply in one step.")
-        else:
-            for i, stage in enumerate(report.plan.stages, start=1):
+        for i, stage in enumerate(plan.stages, start=1):
+            if plan.staged:
                 out.append(f"  {i}. {stage.title}")
-                for action, suffix in (("apply", ""), ("delete", ".delete")):
-                    chosen = [s for s in stage.steps if s.action == action]
-                    if not chosen:
-                        continue
-                    out.append(f"       kubectl {action} -f stage-{i}{suffix}.yaml")
-                    for step in chosen:
-                        note = f" ({step.note})" if step.note else ""
-                        out.append(f"         {report.label(step.resource)}  {step.resource.file}{note}")
-                for note in stage.notes:
-                    out.append(f"       note: {note}")
-                if stage.wait:
-                    out.append(f"     then wait: {stage.wait}")
+                for step in stage.steps:
+                    where = stage_file(i) if step.generated else step.resource.file
+                    why = [step.note] if step.note else [step.generated] if step.generated else []
+                    note = f" ({'; '.join(why)})" if why else ""
+                    out.append(f"       {step.action:<6} {report.label(step.resource)}  {where}{note}")
+            out += [f"       note: {note}" for note in stage.notes]
+            out += [f"     $ {command}" for command in commands(stage, i)]
+            if stage.wait:
+                out.append(f"     then wait: {stage.wait}")
+        if stage_files(plan):
+            out.append("  stage-N.yaml: documents no repository file holds as they are (--plan-dir writes them)")
     if report.skipped:
         out += ["", bold(f"Skipped ({plural(len(report.skipped), 'file')})")]
         for s in report.skipped:
