@@ -1,0 +1,141 @@
+"""HTTP/2 connection reuse across Gateway servers: which host would land on another server's routes.
+
+Each terminating HTTPS server (protocol HTTPS, tls mode not PASSTHROUGH/AUTO_PASSTHROUGH,
+`pkg/config/gateway/gateway.go` IsHTTPSServerWithTLSTermination) gets its own filter chain chosen by
+SNI and its own route table (`pilot/pkg/model/gateway.go` gatewayRDSRouteName). A browser reuses a
+connection for another host when the certificate it was shown covers that host (RFC 9113 §9.1.1);
+Envoy keeps routing on the chain chosen at connection time, finds no virtual host and answers 404
+(envoyproxy/envoy#6767, istio/istio#13589). Only the same listener can be reused: same gateway
+workload, same port and bind (`pilot/pkg/networking/core/gateway.go` getListenerName). See
+https://istio.io/latest/docs/ops/common-problems/network-issues/#404-errors-occur-when-multiple-gateways-configured-with-same-tls-certificate.
+
+What a certificate covers is rarely in the repository: a credential covers at least every host it
+is served for (it must, for those hosts to work), and the certificate's own names when the caller
+knows them (e.g. a cert-manager Certificate's dnsNames). Certificate wildcards match one label
+(RFC 6125 §6.4.3), unlike Istio host wildcards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.model import as_dict, as_list, as_str
+
+PASSTHROUGH_MODES = ("PASSTHROUGH", "AUTO_PASSTHROUGH")
+
+
+@dataclass(frozen=True)
+class TlsServer:
+    namespace: str  # of the Gateway
+    gateway: str
+    index: int
+    port: int | None
+    bind: str
+    hosts: tuple[str, ...]  # namespace filters (`ns/`) dropped, lower case
+    credentials: frozenset[str]  # "secret:<name>" or "files:<cert>" identities of the certificates served
+    terminating: bool  # HTTPS with TLS terminated here: has a route table a reused connection lands on
+    passthrough: bool
+
+
+def read_servers(namespace: str, name: str, spec: Mapping[str, Any]) -> list[TlsServer]:
+    """The servers of a Gateway that present a certificate (terminating) or pass TLS through."""
+    out = []
+    for i, raw in enumerate(as_list(spec.get("servers"))):
+        server = as_dict(raw)
+        tls = server.get("tls")
+        if not isinstance(tls, dict):
+            continue
+        port = as_dict(server.get("port"))
+        number = port.get("number")
+        protocol = (as_str(port.get("protocol")) or "").upper()
+        mode = (as_str(tls.get("mode")) or "SIMPLE").upper()
+        passthrough = mode in PASSTHROUGH_MODES
+        hosts = tuple(h.rsplit("/", 1)[-1].lower() for h in (as_str(x) for x in as_list(server.get("hosts"))) if h)
+        out.append(TlsServer(namespace, name, i, number if isinstance(number, int) and not isinstance(number, bool)
+                             else None, as_str(server.get("bind")) or "", hosts, _credentials(tls),
+                             protocol == "HTTPS" and not passthrough and mode != "ISTIO_MUTUAL", passthrough))
+    return out
+
+
+def _credentials(tls: dict[str, Any]) -> frozenset[str]:
+    names = [as_str(tls.get("credentialName")), *(as_str(x) for x in as_list(tls.get("credentialNames")))]
+    out = {f"secret:{n}" for n in names if n}
+    files = [(as_str(tls.get("serverCertificate")), as_str(tls.get("privateKey")))]
+    files += [(as_str(as_dict(c).get("serverCertificate")), as_str(as_dict(c).get("privateKey")))
+              for c in as_list(tls.get("tlsCertificates"))]
+    out |= {f"files:{cert}" for cert, key in files if cert and key}
+    return frozenset(out)
+
+
+def cert_covers(name: str, host: str) -> bool:
+    """A certificate name covers a host: equal, or `*.` matching exactly one leftmost label."""
+    name, host = name.lower(), host.lower()
+    if name == host:
+        return True
+    if name.startswith("*.") and not host.startswith("*"):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == name[2:]
+    if name.startswith("*.") and host.startswith("*."):
+        return host == name
+    return False
+
+
+def coverage(servers: Sequence[TlsServer], dns_names: Mapping[str, Sequence[str]] | None = None) -> dict[str, set[str]]:
+    """Credential -> the names its certificate is known to cover.
+
+    Every host of every server that presents it, plus `dns_names` (credential -> certificate names)
+    when known. A server host `*` says nothing about its certificate and is left out.
+    """
+    out: dict[str, set[str]] = {}
+    for server in servers:
+        for credential in server.credentials:
+            out.setdefault(credential, set()).update(h for h in server.hosts if h != "*")
+    for credential, names in (dns_names or {}).items():
+        out.setdefault(credential, set()).update(n.lower() for n in names)
+    return out
+
+
+def _lists(server: TlsServer, host: str) -> bool:
+    """The server names the host itself, so its own routes are meant for it. A wildcard server host
+    does not count: its routes come from other VirtualServices than the ones written for `host`."""
+    return host in server.hosts
+
+
+@dataclass(frozen=True)
+class Misdirection:
+    """Requests for `hosts` of `victim` sent over a connection opened to `opened` reach `opened`'s routes."""
+
+    opened: TlsServer
+    victim: TlsServer
+    hosts: tuple[str, ...]
+    shared: tuple[str, ...]  # credentials both present (empty: the certificate covers the hosts by name)
+
+
+def misdirections(servers: Sequence[TlsServer], dns_names: Mapping[str, Sequence[str]] | None = None,
+                  passthrough_victims: bool = False) -> list[Misdirection]:
+    """Pairs of servers on one gateway workload where a reused connection lands on the wrong routes.
+
+    The caller passes the servers of Gateways that share a workload. `opened` must terminate HTTPS;
+    `victim` too, unless `passthrough_victims` (then misdirection happens in the victim's backend, not
+    as a 404 here). Servers on different ports or binds never share a connection.
+    """
+    covered = coverage(servers, dns_names)
+    out = []
+    for a in servers:
+        if not a.terminating:
+            continue
+        names = set().union(*(covered.get(c, set()) for c in a.credentials)) if a.credentials else set()
+        for b in servers:
+            if b is a or (b.namespace, b.gateway, b.index) == (a.namespace, a.gateway, a.index):
+                continue
+            if (a.port, a.bind) != (b.port, b.bind) or a.port is None:
+                continue
+            if not (b.terminating or (passthrough_victims and b.passthrough)):
+                continue
+            hosts = tuple(h for h in b.hosts if h != "*" and not _lists(a, h)
+                          and any(cert_covers(n, h) for n in names))
+            if hosts:
+                out.append(Misdirection(a, b, hosts, tuple(sorted(a.credentials & b.credentials))))
+    return out
