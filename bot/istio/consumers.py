@@ -1,0 +1,74 @@
+"""Who uses a host from where: client-side configuration that proves a namespace calls it.
+
+A namespace that holds a DestinationRule for a host, or a VirtualService written for the host or
+routing to it, calls that host: the DestinationRule is looked up from the client's namespace first
+(`pilot/pkg/model/push_context.go` destinationRule), and a VirtualService shapes the traffic of the
+sidecars that import it. When a Service (annotation `networking.istio.io/exportTo`, read in
+`pilot/pkg/serviceregistry/kube/conversion.go`), a ServiceEntry or a DestinationRule stops being
+visible to such a namespace, its sidecars drop the host or the rule, and that configuration stops
+applying (https://istio.io/latest/docs/ops/best-practices/traffic-management/#cross-namespace-configuration).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot import hosts as H
+from bot.model import as_dict, as_list, as_str
+from bot.visibility import Visibility
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    kind: str
+    namespace: str
+    name: str
+    written_for: tuple[str, ...]  # hosts it configures (DestinationRule host, VirtualService hosts), resolved
+    routes_to: tuple[str, ...] = ()  # VirtualService destination hosts, resolved
+
+
+def read_client_config(kind: str, namespace: str, name: str, spec: Mapping[str, Any]) -> ClientConfig | None:
+    if kind == "DestinationRule":
+        host = as_str(spec.get("host"))
+        return ClientConfig(kind, namespace, name, (H.fqdn(host, namespace),)) if host else None
+    if kind == "VirtualService":
+        hosts = tuple(H.fqdn(h, namespace) for h in (as_str(x) for x in as_list(spec.get("hosts"))) if h)
+        dests = []
+        for section in ("http", "tcp", "tls"):
+            for rule in as_list(spec.get(section)):
+                for route in as_list(as_dict(rule).get("route")):
+                    host = as_str(as_dict(as_dict(route).get("destination")).get("host"))
+                    if host:
+                        dests.append(H.fqdn(host, namespace))
+                mirror = as_str(as_dict(as_dict(rule).get("mirror")).get("host"))
+                if mirror:
+                    dests.append(H.fqdn(mirror, namespace))
+        return ClientConfig(kind, namespace, name, hosts, tuple(dict.fromkeys(dests)))
+    return None
+
+
+def uses(config: ClientConfig, host: str) -> str | None:
+    """How `config` shows that its namespace calls `host` (a phrase), or None."""
+    if host in config.routes_to:
+        return "routes to it"
+    if config.kind == "DestinationRule" and any(H.covers(h, host) for h in config.written_for):
+        return "sets its traffic policy"
+    if config.kind == "VirtualService" and any(H.matches(h, host) for h in config.written_for):
+        return "routes its requests"
+    return None
+
+
+def users_losing(host: str, lost: Visibility, configs: Iterable[ClientConfig],
+                 skip: tuple[str, str, str] | None = None) -> list[tuple[ClientConfig, str]]:
+    """Client-side configuration in the namespaces that lose sight of `host`. `skip` leaves out the
+    resource whose visibility changed, as (kind, namespace, name)."""
+    out = []
+    for config in configs:
+        if skip == (config.kind, config.namespace, config.name) or not lost.sees(config.namespace):
+            continue
+        why = uses(config, host)
+        if why:
+            out.append((config, why))
+    return out
