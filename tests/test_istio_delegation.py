@@ -10,7 +10,6 @@ from bot.istio.delegation import (
     NOT_A_DELEGATE,
     DelegateRef,
     delegate_refs,
-    delegated_destinations,
     delegation_problem,
     dropped_routes,
     match_conflict,
@@ -59,9 +58,3 @@ def test_dropped_delegate_routes() -> None:
                          {"route": [{"destination": {"host": "c"}}]}]}
     assert dropped_routes(ROOT_SPEC["http"][0], delegate) == [1]
     assert dropped_routes({"delegate": {"name": "x"}}, delegate) == []
-
-
-def test_delegated_destinations_resolve_in_the_delegates_namespace() -> None:
-    delegate = {"http": [{"route": [{"destination": {"host": "cart", "subset": "v2"}}], "mirror": {"host": "audit"}}]}
-    found = [(d.host, d.subset) for d in delegated_destinations(delegate, "cart")]
-    assert found == [("cart.cart.svc.cluster.local", "v2"), ("audit.cart.svc.cluster.local", None)]

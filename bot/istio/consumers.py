@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import hosts as H
-from bot.model import as_dict, as_list, as_str
-from bot.visibility import Visibility
+from bot.istio.sidecar_scope import VirtualServiceDef, destinations_for
+from bot.model import as_list, as_str
+from bot.visibility import EVERYONE, Visibility
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,9 @@ def read_client_config(kind: str, namespace: str, name: str, spec: Mapping[str, 
         return ClientConfig(kind, namespace, name, (H.fqdn(host, namespace),)) if host else None
     if kind == "VirtualService":
         hosts = tuple(H.fqdn(h, namespace) for h in (as_str(x) for x in as_list(spec.get("hosts"))) if h)
-        dests = []
-        for section in ("http", "tcp", "tls"):
-            for rule in as_list(spec.get(section)):
-                for route in as_list(as_dict(rule).get("route")):
-                    host = as_str(as_dict(as_dict(route).get("destination")).get("host"))
-                    if host:
-                        dests.append(H.fqdn(host, namespace))
-                mirror = as_str(as_dict(as_dict(rule).get("mirror")).get("host"))
-                if mirror:
-                    dests.append(H.fqdn(mirror, namespace))
-        return ClientConfig(kind, namespace, name, hosts, tuple(dict.fromkeys(dests)))
+        # the hosts it sends its own namespace's requests to (routes and mirrors)
+        dests = destinations_for(VirtualServiceDef(namespace, name, spec, EVERYONE), namespace)
+        return ClientConfig(kind, namespace, name, hosts, tuple(sorted(dests)))
     return None
 
 

@@ -13,7 +13,9 @@ stringMatchConflict); see https://istio.io/latest/docs/reference/config/networki
 - A missing, hidden or non-delegate target drops only that root route: its requests fall through to
   the root's later routes, and with none left the host gets no routes from this VirtualService.
 - Each delegate match must be compatible with some root match, or that delegate route is dropped.
-- Short host names inside a delegate resolve against the delegate's namespace.
+- Short host names inside a delegate resolve against the delegate's namespace, as for any
+  VirtualService (`bot.model.vs_destinations` on the delegate gives its destinations and subsets);
+  the clients that use them are the root's.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot import hosts as H
 from bot.model import as_dict, as_list, as_str
 from bot.visibility import Visibility
 
@@ -128,31 +129,4 @@ def dropped_routes(root_route: Mapping[str, Any], delegate: Mapping[str, Any]) -
         leaves = [as_dict(m) for m in as_list(as_dict(raw).get("match"))]
         if any(all(match_conflict(r, leaf) for r in roots) for leaf in leaves):
             out.append(i)
-    return out
-
-
-@dataclass(frozen=True)
-class DelegatedDestination:
-    host: str  # resolved against the delegate's namespace
-    subset: str | None
-    path: tuple[str | int, ...]  # inside the delegate
-
-
-def delegated_destinations(delegate: Mapping[str, Any], delegate_namespace: str) -> list[DelegatedDestination]:
-    """Where a delegate's http routes send (and mirror) traffic; the root's clients use these."""
-    out = []
-    for i, raw in enumerate(as_list(delegate.get("http"))):
-        rule = as_dict(raw)
-        targets: list[tuple[Any, tuple[str | int, ...]]] = [
-            (as_dict(r).get("destination"), ("spec", "http", i, "route", j, "destination"))
-            for j, r in enumerate(as_list(rule.get("route")))]
-        if rule.get("mirror"):
-            targets.append((rule.get("mirror"), ("spec", "http", i, "mirror")))
-        targets += [(as_dict(m).get("destination"), ("spec", "http", i, "mirrors", j))
-                    for j, m in enumerate(as_list(rule.get("mirrors")))]
-        for dest, path in targets:
-            host = as_str(as_dict(dest).get("host"))
-            if host:
-                out.append(DelegatedDestination(H.fqdn(host, delegate_namespace),
-                                                as_str(as_dict(dest).get("subset")) or None, path))
     return out
