@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import hosts as H
 from bot.istio.sidecar_scope import VirtualServiceDef, destinations_for
-from bot.model import as_list, as_str
+from bot.model import as_str
 from bot.visibility import EVERYONE, Visibility
 
 
@@ -35,10 +35,9 @@ def read_client_config(kind: str, namespace: str, name: str, spec: Mapping[str, 
         host = as_str(spec.get("host"))
         return ClientConfig(kind, namespace, name, (H.fqdn(host, namespace),)) if host else None
     if kind == "VirtualService":
-        hosts = tuple(H.fqdn(h, namespace) for h in (as_str(x) for x in as_list(spec.get("hosts"))) if h)
+        vs = VirtualServiceDef(namespace, name, spec, EVERYONE)
         # the hosts it sends its own namespace's requests to (routes and mirrors)
-        dests = destinations_for(VirtualServiceDef(namespace, name, spec, EVERYONE), namespace)
-        return ClientConfig(kind, namespace, name, hosts, tuple(sorted(dests)))
+        return ClientConfig(kind, namespace, name, vs.hosts, tuple(sorted(destinations_for(vs, namespace))))
     return None
 
 
