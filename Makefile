@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
+UV := .cache/uv/bin/uv
 
-.PHONY: demo test bench conformance lock clean
+.PHONY: demo test lint bench conformance lock newest clean
 
 $(STAMP): requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +18,15 @@ $(STAMP): requirements/test.txt pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/istio-pr-bot diff --base-dir examples/base --head-dir examples/head || test $$? -eq 1
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# Static checks, all configured in pyproject.toml: ruff (style, bugs, security), mypy --strict, and the
+# import-linter contracts that keep the layers of README "Layout".
+lint: $(STAMP)
+	$(BIN)/ruff check --quiet
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -27,13 +35,35 @@ conformance: $(STAMP)
 	$(BIN)/python scripts/conformance.py
 
 # Re-resolve the locks (needs the network): one resolution valid on every supported Python.
-lock:
-	$(PYTHON) -m venv .cache/uv
-	.cache/uv/bin/python -m pip install --quiet uv==$(UV_VERSION)
-	.cache/uv/bin/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
-	  --quiet --custom-compile-command "make lock" -o requirements/runtime.txt
-	.cache/uv/bin/uv pip compile pyproject.toml requirements/build.in --extra test --extra lint --universal \
+# test.txt first; runtime.txt and build.txt (setuptools, for the Dockerfile's offline wheel build)
+# take its versions, so the image runs exactly what the tests ran.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml requirements/build.in --extra test --extra lint --universal \
 	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" -o requirements/test.txt
+	$(UV) pip compile pyproject.toml --constraint requirements/test.txt --universal \
+	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" -o requirements/runtime.txt
+	$(UV) pip compile requirements/build.in --constraint requirements/test.txt --universal \
+	  --python-version 3.11 --generate-hashes --quiet --custom-compile-command "make lock" -o requirements/build.txt
+
+# The suite against the newest releases (needs the network): resolve pyproject.toml afresh for
+# $(PYTHON), without the lock, install that into its own venv and run the tests. What moved is
+# written to $(NEWEST)/drift.md (the scheduled `newest` workflow puts it in the job summary).
+NEWEST := .cache/newest
+newest: $(UV)
+	rm -rf $(NEWEST)
+	$(UV) pip compile pyproject.toml requirements/build.in --extra test --extra lint --python $(PYTHON) \
+	  --no-header --quiet -o $(NEWEST)/requirements.txt
+	$(PYTHON) -m venv $(NEWEST)/venv
+	$(NEWEST)/venv/bin/python -m pip install --quiet --disable-pip-version-check -r $(NEWEST)/requirements.txt
+	$(NEWEST)/venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(NEWEST)/venv/bin/python scripts/lock_drift.py requirements/test.txt $(NEWEST)/requirements.txt \
+	  > $(NEWEST)/drift.md
+	cat $(NEWEST)/drift.md
+	$(NEWEST)/venv/bin/python -m pytest -q
+
+$(UV):
+	$(PYTHON) -m venv .cache/uv
+	.cache/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

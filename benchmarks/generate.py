@@ -252,7 +252,8 @@ def generate(n: int, out: Path, mixed: bool) -> None:
     for i in range(0, n, max(1, n // 20)):  # 20 services get a v4 subset and a route to it
         path, text = service(i)
         text = text.replace("  - name: v3\n    labels:\n      version: v3\n",
-                            "  - name: v3\n    labels:\n      version: v3\n  - name: v4\n    labels:\n      version: v4\n")
+                            "  - name: v3\n    labels:\n      version: v3\n"
+                            "  - name: v4\n    labels:\n      version: v4\n")
         changed[path] = text.replace("        subset: v3\n", "        subset: v4\n")
     path, text = service(1)  # remove subset v2 while the route still uses it
     changed[path] = text.replace("  - name: v2\n    labels:\n      version: v2\n", "")

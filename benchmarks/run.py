@@ -100,8 +100,9 @@ def main(argv: list[str]) -> int:
     for n, variant, docs, size, r, floor in rows:
         diff_t, diff_m = r["diff"]
         audit_t, audit_m = r["audit"]
-        print(f"| {n:,} | {variant} | {docs:,} | {size / 1e6:.1f} | {floor:.2f} s | {diff_t:.2f} s ({diff_t / floor:.2f}x) "
-              f"| {audit_t:.2f} s ({audit_t / floor:.2f}x) | {diff_m} / {audit_m} MiB |")
+        print(f"| {n:,} | {variant} | {docs:,} | {size / 1e6:.1f} | {floor:.2f} s "
+              f"| {diff_t:.2f} s ({diff_t / floor:.2f}x) | {audit_t:.2f} s ({audit_t / floor:.2f}x) "
+              f"| {diff_m} / {audit_m} MiB |")
     return 0
 
 

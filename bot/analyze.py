@@ -1,198 +1,172 @@
-"""The pure pipeline: files -> resources -> changes -> findings -> plan -> Report."""
+"""The pipeline, pure: files -> revisions (snapshots) -> changes -> findings and plan -> Report.
+
+Each step is a function of values: `load_revisions`/`load_revision` read files into snapshots,
+`diff_revisions`/`audit_revision` run the rules and the plan over them, and `review_diff`/
+`review_audit` assemble the Report. Analysis runs with the cyclic collector paused, and on two
+cores for a large mesh (`bot.speed`).
+"""
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from typing import Iterator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 
-from bot import forked
+from bot import checks, speed
 from bot.changes import Change, Descriptions, describe, descriptions, diff
-from bot.config import Config
-from bot.findings import Finding, Severity, Skipped, Suppressed
+from bot.config import FILE_NAME, Config, parse_config
+from bot.context import Context
+from bot.findings import Finding, ParseProblem, Skipped, Suppressed
 from bot.load import Loaded, ParseCache, SourceFile, load
-from bot.model import Mesh
-from bot.plan import Plan, build_plan
-from bot.rules import RULES
-from bot.rules.base import Context, Rule
-
-FAIL_RANK = {"error": 3, "warning": 2, "notice": 1, "never": 99}
-
-
-@dataclass
-class Report:
-    mode: str  # diff | audit
-    base: str | None
-    head: str
-    resources: int
-    changes: list[Change]
-    findings: list[Finding]
-    suppressed: list[Suppressed]
-    plan: Plan
-    skipped: list[Skipped]
-    config: Config
-    disabled: list[str] = field(default_factory=list)
-    # The snapshots analysed, kept with the report: freeing a large one object by object takes longer
-    # than writing the report, and the command line exits without freeing anything (cli.entry).
-    snapshots: tuple[Mesh, ...] = field(default=(), repr=False, compare=False)
-
-    def count(self, severity: Severity, introduced_only: bool = False) -> int:
-        return sum(1 for f in self.findings if f.severity is severity and (f.introduced or not introduced_only))
-
-    def headline(self) -> list[Finding]:
-        """The findings the verdict speaks of: introduced ones in a diff, all in an audit."""
-        return [f for f in self.findings if self.mode == "audit" or f.introduced]
-
-    def earlier(self) -> list[Finding]:
-        """Findings the change did not introduce (none in an audit)."""
-        return [f for f in self.findings if not (self.mode == "audit" or f.introduced)]
-
-    def failing(self, fail_on: str) -> list[Finding]:
-        """Headline findings at or above `fail_on`."""
-        threshold = FAIL_RANK[fail_on]
-        return [f for f in self.headline() if f.severity.rank >= threshold]
-
+from bot.mesh import Mesh
+from bot.plan import Plan
+from bot.planning import build_plan
+from bot.report import ChangedResource, Report
+from bot.rules import RULE_IDS
+from bot.rules.base import Rule
+from bot.subset_changes import SubsetChanges, subset_changes
 
 PARALLEL_RESOURCES = 2_000  # below this, a second process costs more than it saves
-# Rough shares of rule time on the 10,000-service benchmark: only to balance the two processes.
-_COST = {"subset-missing": 35, "vs-fragment-conflict": 15, "vs-unreachable-rule": 13, "dr-fragment-conflict": 8,
-         "dr-tls-conflict": 6, "ingress-bypasses-subsets": 5, "subset-policy-unused": 4, "duplicate-resource": 4}
-_RANK = {rule.ID: i for i, rule in enumerate(RULES)}
 
 
-def _enabled(config: Config, diff_mode: bool, only: set[str] | None = None) -> list[Rule]:
-    return [rule for rule in RULES
-            if config.rule(rule.ID).enabled and not (rule.DIFF_ONLY and not diff_mode)
-            and (only is None or rule.ID in only)]
+def load_config(text: str | None, source: str = FILE_NAME) -> Config:
+    """A config file's text, validated against the rules this pipeline runs."""
+    return parse_config(text, RULE_IDS, source)
 
 
-def _run_rules(ctx: Context, diff_mode: bool, only: set[str] | None = None) -> list[Finding]:
-    return _apply(ctx, _enabled(ctx.config, diff_mode, only))
+@dataclass(frozen=True)
+class Revision:
+    """One revision, loaded: its resources as a mesh, its broken files and skipped files."""
+
+    mesh: Mesh
+    problems: tuple[ParseProblem, ...]
+    skipped: tuple[Skipped, ...]
 
 
-def _apply(ctx: Context, rules: list[Rule]) -> list[Finding]:
-    out: list[Finding] = []
-    for rule in rules:
-        severity = ctx.config.rule(rule.ID).severity
-        for found in rule.check(ctx):
-            out.append(replace(found, severity=severity) if severity else found)
-    return out
+@dataclass(frozen=True)
+class Outcome:
+    """What the rules and the plan say about a diff of two revisions, or about one revision."""
+
+    changes: tuple[ChangedResource, ...]
+    findings: tuple[Finding, ...]
+    suppressed: tuple[Suppressed, ...]
+    plan: Plan
 
 
-def _head_findings(ctx: Context, diff_mode: bool) -> tuple[list[Finding], Descriptions | None]:
-    """Every rule on the head, and in a diff the changes' descriptions: on two cores for a large mesh.
+@dataclass(frozen=True)
+class Review:
+    """A report and the snapshots it was computed from (a caller that exits without freeing them
+    keeps this value until the end)."""
 
-    The findings come in rule order either way; the descriptions are None when not computed here.
-    """
-    rules = _enabled(ctx.config, diff_mode)
-    if len(ctx.head.by_key) < PARALLEL_RESOURCES or not forked.available():
-        return _apply(ctx, rules), None
-    theirs: list[Rule] = []
-    mine: list[Rule] = []
-    weight = [0, 0]
-    for rule in sorted(rules, key=lambda r: -_COST.get(r.ID, 1)):  # greedy: heaviest first, to the lighter side
-        side = 0 if weight[0] <= weight[1] else 1
-        (theirs, mine)[side].append(rule)
-        weight[side] += _COST.get(rule.ID, 1)
-    theirs.sort(key=lambda r: _RANK[r.ID])
-    mine.sort(key=lambda r: _RANK[r.ID])
-    (found, described), more = forked.both(
-        lambda: (_apply(ctx, theirs), descriptions(ctx.changes) if diff_mode else None), lambda: _apply(ctx, mine))
-    return sorted(found + more, key=lambda f: _RANK[f.rule]), described  # stable: each rule's own order stays
+    report: Report
+    snapshots: tuple[Mesh, ...]
 
 
-def _suppress(findings: list[Finding], mesh: Mesh) -> tuple[list[Finding], list[Suppressed]]:
-    kept, suppressed = [], []
-    for f in findings:
-        res = mesh.by_key.get(f.resource.key)
-        if res is not None and f.rule in res.ignored_rules():
-            suppressed.append(Suppressed(f))
-        else:
-            kept.append(f)
-    return kept, suppressed
-
-
-def _order(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (not f.introduced, -f.severity.rank, f.resource.file,
-                                           f.location_line, f.rule, f.detail))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Analysis builds millions of small containers that live until the report is done; the cyclic
-    collector would rescan them again and again (about a third of the run time on a large repo)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], config: Config,
-                 base_label: str | None, head_label: str, skipped: list[Skipped] | None = None) -> Report:
-    """Compare two revisions as a pull request does."""
-    with _collector_paused():
-        return _analyze_diff(base_files, head_files, config, base_label, head_label, skipped)
-
-
-def _analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], config: Config,
-                  base_label: str | None, head_label: str, skipped: list[Skipped] | None) -> Report:
+def load_revisions(base_files: list[SourceFile], head_files: list[SourceFile],
+                   config: Config) -> tuple[Revision, Revision]:
+    """Base and head as a pull request compares them: touched files are read whole, a blob both
+    hold is parsed once, and a file that no longer parses says nothing about its resources (they
+    are left out on both sides rather than reported as removed)."""
     base_blobs = {f.path: f.blob for f in base_files}
     touched = {f.path for f in head_files if base_blobs.get(f.path) != f.blob}
     cache: ParseCache = {}
     base_loaded = load(base_files, config, touched, cache)
     head_loaded = load(head_files, config, touched, cache)
-    # A file that no longer parses says nothing about its resources: leave them out on both sides
-    # rather than report them as removed.
     broken = {p.file for p in head_loaded.problems}
-    base_resources = [r for r in base_loaded.resources if r.file not in broken]
-    base_mesh, head_mesh = Mesh(base_resources, config), Mesh(head_loaded.resources, config)
-    changes = tuple(diff(list(base_mesh.by_key.values()), list(head_mesh.by_key.values())))
-    head_ctx = Context(head_mesh, base_mesh, changes, config, tuple(head_loaded.problems))
-    base_ctx = Context(base_mesh, None, changes, config, tuple(base_loaded.problems))
-    found, described = _head_findings(head_ctx, diff_mode=True)
+    return _revision(base_loaded, config, leave_out=broken), _revision(head_loaded, config)
+
+
+def load_revision(files: list[SourceFile], config: Config) -> Revision:
+    """One revision on its own (an audit): every file through the text pre-filter."""
+    return _revision(load(files, config), config)
+
+
+def _revision(loaded: Loaded, config: Config, leave_out: set[str] | None = None) -> Revision:
+    resources = [r for r in loaded.resources if r.file not in leave_out] if leave_out else loaded.resources
+    return Revision(Mesh(resources, config.mesh), tuple(loaded.problems), tuple(loaded.skipped))
+
+
+def diff_revisions(base: Revision, head: Revision, config: Config) -> Outcome:
+    """The changes from base to head, the findings at head (introduced unless the base had them),
+    and the staged plan."""
+    changes = tuple(diff(list(base.mesh.by_key.values()), list(head.mesh.by_key.values())))
+    subsets = subset_changes(changes)
+    ctx = Context(head.mesh, base.mesh, changes, subsets, config, head.problems)
+    found, described = _findings(ctx, checks.enabled(config, diff_mode=True), describe_changes=True)
     # A finding is introduced unless the base had it: ask the base only about those rules and resources.
-    base_ctx = replace(base_ctx, focus=frozenset(f.resource.key for f in found))
-    before = {f.fingerprint for f in _run_rules(base_ctx, diff_mode=False, only={f.rule for f in found})}
-    findings = [replace(f, introduced=f.fingerprint not in before) for f in found]
-    findings, suppressed = _suppress(findings, head_mesh)
-    return Report(
-        mode="diff", base=base_label, head=head_label, resources=len(head_mesh.by_key),
-        changes=describe(list(changes), described), findings=_order(findings), suppressed=suppressed,
-        plan=build_plan(head_ctx), skipped=_skips(skipped, head_loaded, base_loaded),
-        config=config, disabled=_disabled(config), snapshots=(head_mesh, base_mesh),
-    )
+    base_ctx = Context(base.mesh, None, changes, subsets, config, base.problems,
+                       focus=frozenset(f.resource.key for f in found))
+    before = {f.fingerprint for f in checks.run(base_ctx, checks.enabled(config, False, {f.rule for f in found}))}
+    kept, suppressed = checks.suppress([replace(f, introduced=f.fingerprint not in before) for f in found], head.mesh)
+    rows = tuple(ChangedResource(c.change, c.ref(), c.paths, c.what) for c in describe(list(changes), described))
+    return Outcome(rows, tuple(checks.order(kept)), tuple(suppressed), build_plan(ctx))
 
 
-def analyze_audit(files: list[SourceFile], config: Config, label: str,
-                  skipped: list[Skipped] | None = None) -> Report:
+def audit_revision(revision: Revision, config: Config) -> Outcome:
+    """Every finding at one revision (none is introduced: nothing is compared)."""
+    ctx = Context(revision.mesh, None, (), SubsetChanges(), config, revision.problems)
+    found, _ = _findings(ctx, checks.enabled(config, diff_mode=False), describe_changes=False)
+    kept, suppressed = checks.suppress([replace(f, introduced=False) for f in found], revision.mesh)
+    return Outcome((), tuple(checks.order(kept)), tuple(suppressed), Plan(()))
+
+
+Shared = tuple[list[Finding], Descriptions]  # what one task of the two-core phase answers
+
+
+def _findings(ctx: Context, rules: list[Rule], describe_changes: bool) -> tuple[list[Finding], Descriptions | None]:
+    """Every rule's findings, in rule order, and (when asked, on a large mesh) the descriptions of the
+    modified resources: on two cores for a large mesh, where describing is one more task."""
+    if len(ctx.head.by_key) < PARALLEL_RESOURCES or not speed.available():
+        return checks.run(ctx, rules), None
+    tasks: list[Callable[[], Shared]] = [partial(_describe, ctx.changes)] if describe_changes else []
+    tasks += [partial(_check, ctx, rule) for rule in rules]
+    results = speed.share(tasks)
+    described: Descriptions = {}
+    for _, part in results:
+        described.update(part)
+    return [f for found, _ in results for f in found], described if describe_changes else None
+
+
+def _describe(changes: tuple[Change, ...]) -> Shared:
+    return [], descriptions(changes)
+
+
+def _check(ctx: Context, rule: Rule) -> Shared:
+    return checks.check(ctx, rule), {}
+
+
+def review_diff(base_files: list[SourceFile], head_files: list[SourceFile], config: Config,
+                base_label: str | None, head_label: str, skipped: Sequence[Skipped] = ()) -> Review:
+    """Compare two revisions as a pull request does."""
+    with speed.collector_paused():
+        base, head = load_revisions(base_files, head_files, config)
+        outcome = diff_revisions(base, head, config)
+        report = _report("diff", base_label, head_label, head, outcome, config, skipped, base)
+        return Review(report, (head.mesh, base.mesh))
+
+
+def review_audit(files: list[SourceFile], config: Config, label: str, skipped: Sequence[Skipped] = ()) -> Review:
     """Check one revision as a whole."""
-    with _collector_paused():
-        return _analyze_audit(files, config, label, skipped)
+    with speed.collector_paused():
+        revision = load_revision(files, config)
+        report = _report("audit", None, label, revision, audit_revision(revision, config), config, skipped)
+        return Review(report, (revision.mesh,))
 
 
-def _analyze_audit(files: list[SourceFile], config: Config, label: str, skipped: list[Skipped] | None) -> Report:
-    loaded = load(files, config)
-    mesh = Mesh(loaded.resources, config)
-    ctx = Context(mesh, None, (), config, tuple(loaded.problems))
-    findings = [replace(f, introduced=False) for f in _head_findings(ctx, diff_mode=False)[0]]
-    findings, suppressed = _suppress(findings, mesh)
-    return Report(
-        mode="audit", base=None, head=label, resources=len(mesh.by_key), changes=[],
-        findings=_order(findings), suppressed=suppressed, plan=Plan(()), skipped=_skips(skipped, loaded),
-        config=config, disabled=_disabled(config), snapshots=(mesh,),
-    )
+def analyze_diff(base_files: list[SourceFile], head_files: list[SourceFile], config: Config,
+                 base_label: str | None, head_label: str, skipped: Sequence[Skipped] = ()) -> Report:
+    return review_diff(base_files, head_files, config, base_label, head_label, skipped).report
 
 
-def _skips(extra: list[Skipped] | None, *loaded: Loaded) -> list[Skipped]:
-    out = list(extra or [])
-    for part in loaded:
-        out += part.skipped
-    return sorted(dict.fromkeys(out), key=lambda s: (s.file, s.reason))
+def analyze_audit(files: list[SourceFile], config: Config, label: str, skipped: Sequence[Skipped] = ()) -> Report:
+    return review_audit(files, config, label, skipped).report
 
 
-def _disabled(config: Config) -> list[str]:
-    return sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled)
+def _report(mode: str, base_label: str | None, head_label: str, head: Revision, outcome: Outcome, config: Config,
+            skipped: Sequence[Skipped], *others: Revision) -> Report:
+    skips = sorted(dict.fromkeys([*skipped, *head.skipped, *(s for r in others for s in r.skipped)]),
+                   key=lambda s: (s.file, s.reason))
+    disabled = tuple(sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled))
+    return Report(mode=mode, base=base_label, head=head_label, resources=len(head.mesh.by_key),
+                  changes=outcome.changes, findings=outcome.findings, suppressed=outcome.suppressed,
+                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled)

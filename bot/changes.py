@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from bot.findings import Ref
-from bot.model import Resource
+from bot.resource import Resource
 
 _NOISE_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink")
 _NOISE_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
@@ -35,9 +35,12 @@ class Change:
 
     @property
     def resource(self) -> Resource:
-        res = self.head or self.base
-        assert res is not None
-        return res
+        """As at head; as at base when removed."""
+        if self.head is not None:
+            return self.head
+        if self.base is None:
+            raise ValueError(f"a change of {self.kind} {self.namespace}/{self.name} with neither side")
+        return self.base
 
     @property
     def file(self) -> str:
@@ -61,7 +64,7 @@ def normalize(body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(annotations, dict):
             metadata["annotations"] = {k: v for k, v in annotations.items() if k not in _NOISE_ANNOTATIONS}
         out["metadata"] = metadata
-    return _by_name(out)
+    return cast(dict[str, Any], _by_name(out))  # a dict stays a dict
 
 
 def _by_name(value: Any) -> Any:
@@ -70,7 +73,7 @@ def _by_name(value: Any) -> Any:
     if isinstance(value, list):
         names = [_item_name(v) for v in value]
         if value and all(names) and len(set(names)) == len(names):
-            return {f"[{n}]": _by_name(v) for n, v in zip(names, value)}
+            return {f"[{n}]": _by_name(v) for n, v in zip(names, value, strict=True)}
         return [_by_name(v) for v in value]
     return value
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot import __version__
+from bot import __version__, speed
 
 if TYPE_CHECKING:
-    from bot.analyze import Report
+    from bot.analyze import Review
     from bot.config import Config
+    from bot.report import Report
 
 FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -56,12 +57,12 @@ def entry() -> None:
 
     A run is short and builds millions of small objects that live until it ends: the cyclic
     collector would only rescan them (a tenth of a large run), and freeing them one by one at exit
-    would take as long again. So the collector stays off, and at the end only the output streams
-    are flushed.
+    would take as long again. So the collector stays off, what the run built is kept (`keep`), and
+    at the end only the output streams are flushed.
     """
-    gc.disable()
     kept: list[object] = []
-    code = main(keep=kept)
+    with speed.collector_paused():
+        code = main(keep=kept)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -71,7 +72,7 @@ def entry() -> None:
 
 
 def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) -> int:
-    """Run one command; `keep` receives the report, to outlive this call (see `entry`)."""
+    """Run one command; `keep` receives what the run built, to outlive this call (see `entry`)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
     if args.command == "action":
         from bot.action import main as action_main
 
-        return action_main()
+        return action_main(keep=keep)
     from bot.errors import BotError
 
     try:
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - a required check must never end in a bare traceback
+    except Exception as exc:
         if args.debug:
             raise
         print(f"istio-pr-bot: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
@@ -109,11 +110,14 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[o
         revs = args.base is not None or args.head is not None
         if dirs == revs or (dirs and not (args.base_dir and args.head_dir)) or (revs and not (args.base and args.head)):
             parser.error("diff needs either --base and --head, or --base-dir and --head-dir")
-        report = _diff_dirs(args) if dirs else _diff_git(args)
+        review, config = _diff_dirs(args) if dirs else _diff_git(args)
     else:
-        report = _audit(args)
-    fail_on = args.fail_on or report.config.fail_on
-    text = _render(report, args)
+        review, config = _audit(args)
+    if keep is not None:
+        keep.append(review)
+    report = review.report
+    fail_on = args.fail_on or config.fail_on
+    text = _render(report, config, args)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:
@@ -124,13 +128,12 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[o
         sys.stdout.write(text)
     if getattr(args, "plan_dir", None):
         _write_plan(report, args.plan_dir)
-    if keep is not None:
-        keep.append(report)
     return 1 if report.failing(fail_on) else 0
 
 
 def _config(args: argparse.Namespace, root: str | None) -> Config:
-    from bot.config import FILE_NAME, load_config, parse_version
+    from bot.analyze import load_config
+    from bot.config import FILE_NAME, parse_version
     from bot.errors import BotError
 
     source = args.config or (os.path.join(root, FILE_NAME) if root else None)
@@ -152,52 +155,67 @@ def _config(args: argparse.Namespace, root: str | None) -> Config:
     return config
 
 
-def _diff_git(args: argparse.Namespace) -> Report:
+def _diff_git(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot import git, tree
-    from bot.analyze import analyze_diff
+    from bot.analyze import review_diff
 
     root = git.toplevel(args.repo)
     config = _config(args, root)
     base, head = git.resolve(root, args.base), git.resolve(root, args.head)
     merge_base = git.merge_base(root, base, head)
     (base_files, head_files), skipped = tree.from_git(root, [merge_base, head], config)
-    return analyze_diff(base_files, head_files, config, merge_base, head, skipped)
+    return review_diff(base_files, head_files, config, merge_base, head, skipped), config
 
 
-def _diff_dirs(args: argparse.Namespace) -> Report:
+def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot import tree
-    from bot.analyze import analyze_diff
+    from bot.analyze import review_diff
 
     config = _config(args, args.head_dir)
     base_files, _ = tree.from_dir(args.base_dir, config)  # only the head's skips concern the PR
     head_files, head_skipped = tree.from_dir(args.head_dir, config)
-    return analyze_diff(base_files, head_files, config, args.base_dir, args.head_dir, head_skipped)
+    return review_diff(base_files, head_files, config, args.base_dir, args.head_dir, head_skipped), config
 
 
-def _audit(args: argparse.Namespace) -> Report:
+def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
     from bot import git, tree
-    from bot.analyze import analyze_audit
+    from bot.analyze import review_audit
     from bot.errors import BotError
 
-    only = tuple(p.strip("/") for p in args.paths)
     try:
         root = git.toplevel(args.repo)
     except BotError:
         if args.ref:
             raise
         config = _config(args, args.repo)
+        only = _scope(args.paths, args.repo, args.repo)
         files, skipped = tree.from_dir(args.repo, config, only)
-        return analyze_audit(files, config, args.repo, skipped)
+        return review_audit(files, config, args.repo, skipped), config
     config = _config(args, root)
-    if only:
-        prefix = os.path.relpath(os.path.abspath(args.repo), root)
-        only = tuple(os.path.normpath(os.path.join(prefix, p)).replace(os.sep, "/") for p in only)
+    only = _scope(args.paths, root, args.repo)
     commit = git.resolve(root, args.ref or "HEAD")
     (files,), skipped = tree.from_git(root, [commit], config, only)
-    return analyze_audit(files, config, commit, skipped)
+    return review_audit(files, config, commit, skipped), config
 
 
-def _render(report: Report, args: argparse.Namespace) -> str:
+def _scope(paths: list[str], root: str, anchor: str) -> tuple[str, ...]:
+    """The audit's PATH arguments as paths from the tree's root: a relative one is taken from `anchor`
+    (--repo), an absolute one as it is; a path outside the tree is an error."""
+    from bot.errors import BotError
+
+    out: list[str] = []
+    for path in paths:
+        full = os.path.abspath(os.path.join(anchor, path))
+        rel = os.path.relpath(full, os.path.abspath(root))
+        if rel == ".." or rel.startswith(".." + os.sep):  # perhaps through a symbolic link: compare real paths
+            rel = os.path.relpath(os.path.realpath(full), os.path.realpath(root))
+        if rel == ".." or rel.startswith(".." + os.sep):
+            raise BotError(f"{path} is outside {root}, the tree being audited: give paths inside it")
+        out.append(rel.replace(os.sep, "/"))
+    return () if "." in out else tuple(out)  # the root itself: the whole tree
+
+
+def _render(report: Report, config: Config, args: argparse.Namespace) -> str:
     if args.format == "json":
         from bot.render import json_report
 
@@ -209,7 +227,7 @@ def _render(report: Report, args: argparse.Namespace) -> str:
     if args.format == "markdown":
         from bot.render import markdown
 
-        return markdown.render(report, link_base=args.link_base, template_text=_template(report.config, args))
+        return markdown.render(report, link_base=args.link_base, template_text=_template(config, args))
     from bot.render import text
 
     colour = not args.output and sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -1,15 +1,18 @@
 """`.istio-pr-bot.yaml`: read once, validated up front, frozen.
 
-Every key, with its default, is documented in README.md ("Configuration").
+Every key, with its default, is documented in README.md ("Configuration"). The rule ids a config
+may name are passed in (`parse_config`), so settings depend on no rule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from bot.errors import BotError
 from bot.findings import Severity
+from bot.kinds import EXPORTED
 
 FILE_NAME = ".istio-pr-bot.yaml"
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -18,7 +21,6 @@ DEFAULT_GATEWAY_NAMESPACES = {
     "istio=ingressgateway": "istio-system",
     "istio=egressgateway": "istio-system",
 }
-EXPORT_KINDS = ("VirtualService", "DestinationRule", "ServiceEntry", "Service")
 
 
 @dataclass(frozen=True)
@@ -28,21 +30,35 @@ class RuleSettings:
 
 
 @dataclass(frozen=True)
-class Config:
+class MeshSettings:
+    """How the cluster's Istio is set up: all the mesh index (`bot.mesh`) reads."""
+
+    root_namespace: str = "istio-system"
+    scope_gateway_to_namespace: bool = False
+    export_to_defaults: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {kind: ("*",) for kind in EXPORTED}
+    )
+    gateway_namespaces: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_GATEWAY_NAMESPACES))
+
+
+@dataclass(frozen=True)
+class Config(MeshSettings):
+    """Every setting; the mesh's part is a MeshSettings (`mesh`)."""
+
     paths: tuple[str, ...] = ("*.yaml", "*.yml")
     exclude: tuple[str, ...] = ()
     default_namespace: str = "default"
-    root_namespace: str = "istio-system"
-    scope_gateway_to_namespace: bool = False
     istio_version: tuple[int, int] = CURRENT_ISTIO
     fail_on: str = "error"
     mesh_mtls: str | None = None  # STRICT | PERMISSIVE | None: derive from the repo
-    export_to_defaults: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: {kind: ("*",) for kind in EXPORT_KINDS}
-    )
-    gateway_namespaces: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_GATEWAY_NAMESPACES))
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
     comment: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def mesh(self) -> MeshSettings:
+        """The mesh settings alone, as a value of their own."""
+        return MeshSettings(self.root_namespace, self.scope_gateway_to_namespace, self.export_to_defaults,
+                            self.gateway_namespaces)
 
     def rule(self, rule_id: str) -> RuleSettings:
         return self.rules.get(rule_id, RuleSettings())
@@ -63,8 +79,8 @@ def parse_version(value: object, where: str = "istio-version") -> tuple[int, int
     return (int(parts[0]), int(parts[1]))
 
 
-def load_config(text: str | None, source: str = FILE_NAME) -> Config:
-    """Parse and validate a config file's text (None: defaults)."""
+def parse_config(text: str | None, rule_ids: tuple[str, ...], source: str = FILE_NAME) -> Config:
+    """Parse and validate a config file's text (None: defaults); `rule_ids` are the rules it may name."""
     if text is None or not text.strip():
         return Config()
     from ruamel.yaml import YAML
@@ -78,16 +94,14 @@ def load_config(text: str | None, source: str = FILE_NAME) -> Config:
         return Config()
     if not isinstance(data, dict):
         raise BotError(f"{source}: expected a mapping of settings at the top level")
-    return _validate(data, source)
+    return _validate(data, rule_ids, source)
 
 
 def _first_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:200]
 
 
-def _validate(data: dict[str, Any], source: str) -> Config:
-    from bot.rules import RULE_IDS
-
+def _validate(data: dict[str, Any], rule_ids: tuple[str, ...], source: str) -> Config:
     unknown = sorted(str(k) for k in data if k not in KEYS)
     if unknown:
         raise BotError(f"{source}: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
@@ -114,7 +128,7 @@ def _validate(data: dict[str, Any], source: str) -> Config:
     if "gateway-namespaces" in data:
         kwargs["gateway_namespaces"] = _gateway_namespaces(data["gateway-namespaces"], source)
     if "rules" in data:
-        kwargs["rules"] = _rules(data["rules"], RULE_IDS, source)
+        kwargs["rules"] = _rules(data["rules"], rule_ids, source)
     if "comment" in data:
         kwargs["comment"] = _comment(data["comment"], source)
     return Config(**kwargs)
@@ -158,10 +172,10 @@ def _choice(value: object, choices: tuple[str, ...], where: str) -> str:
 def _export_defaults(value: object, source: str) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
         raise BotError(f"{source}: export-to-defaults must map a kind to a list of namespaces")
-    out = {kind: ("*",) for kind in EXPORT_KINDS}
+    out: dict[str, tuple[str, ...]] = {kind: ("*",) for kind in EXPORTED}
     for kind, names in value.items():
-        if kind not in EXPORT_KINDS:
-            raise BotError(f"{source}: export-to-defaults: unknown kind {kind!r} (known: {', '.join(EXPORT_KINDS)})")
+        if kind not in EXPORTED:
+            raise BotError(f"{source}: export-to-defaults: unknown kind {kind!r} (known: {', '.join(EXPORTED)})")
         out[kind] = _str_list(names, f"{source}: export-to-defaults.{kind}")
     return out
 

@@ -1,4 +1,4 @@
-"""Values every stage shares: severities, resource references and findings."""
+"""Values every stage shares: severities, resource references, findings, and what reading a file can say."""
 
 from __future__ import annotations
 
@@ -70,7 +70,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file (or part of one) left out, and why."""
+
     file: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """Broken YAML: where the reader gave up, and its words."""
+
+    file: str
+    line: int
     reason: str
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import IO, cast
 
 from bot.errors import BotError
 
@@ -95,19 +96,19 @@ def read_blobs(repo: str, blobs: list[str], keep: Callable[[str, bytes], bool] |
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise BotError("git is not installed or not on PATH") from None
-        assert proc.stdout is not None and proc.stderr is not None
+        stdout, stderr = cast(IO[bytes], proc.stdout), cast(IO[bytes], proc.stderr)  # both piped above
         with proc:
             for _ in blobs:
-                parts = proc.stdout.readline().split()
+                parts = stdout.readline().split()
                 if len(parts) < 3 or parts[1] == b"missing":
                     proc.kill()
                     name = parts[0].decode() if parts else "?"
-                    message = proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
+                    message = stderr.read().decode("utf-8", "replace").strip().splitlines()
                     if not parts and message:
                         raise _translate(("cat-file", "--batch"), message[-1])
                     raise BotError(f"git object {name} is missing from this clone")
-                data = proc.stdout.read(int(parts[2]))
-                proc.stdout.read(1)  # the newline after each object
+                data = stdout.read(int(parts[2]))
+                stdout.read(1)  # the newline after each object
                 blob = parts[0].decode()
                 if keep is None or keep(blob, data):
                     out[blob] = data

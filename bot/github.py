@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from bot.errors import BotError
 
@@ -100,7 +101,8 @@ class GitHub:
     def delete_comment(self, number: int, comment: Comment) -> None:
         """Delete one of our comments; one already gone (another run got there first) is fine."""
         try:
-            self._call(f"delete comment {comment.id}", lambda: self._repo.get_issue(number).get_comment(comment.id).delete())
+            self._call(f"delete comment {comment.id}",
+                       lambda: self._repo.get_issue(number).get_comment(comment.id).delete())
         except GitHubError as exc:
             if exc.status != 404:
                 raise
@@ -147,7 +149,8 @@ class GitHub:
     def find_issue(self, marker: str, author: str) -> tuple[int, str, str] | None:
         """(number, state, body) of the issue carrying `marker`, written by `author`."""
         def find() -> tuple[int, str, str] | None:
-            for issue in self._repo.get_issues(state="all", creator=author):
+            # PyGithub takes a login here (see its docstring and check); its annotation names NamedUser only.
+            for issue in self._repo.get_issues(state="all", creator=author):  # type: ignore[arg-type]
                 if issue.pull_request is None and marker in (issue.body or ""):
                     return issue.number, issue.state, issue.body or ""
             return None

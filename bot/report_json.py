@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.analyze import Report
-from bot.changes import Change
-from bot.config import Config
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity, Skipped, Suppressed
-from bot.model import Resource, as_dict
 from bot.plan import Plan, Stage, Step
+from bot.report import ChangedResource, Report
 from bot.rules import BY_ID
+from bot.values import as_dict
 
 MAX_ITEMS = 20_000
 
@@ -38,11 +36,6 @@ def _ref(data: Any) -> Ref:
                _str(data.get("file"), 1000), _int(data.get("line")))
 
 
-def _resource(data: Any) -> Resource:
-    ref = _ref(data)
-    return Resource(ref.kind, "", ref.namespace, ref.name, {}, ref.file, ref.line, "", ref.line)
-
-
 def _finding(data: Any) -> Finding | None:
     if not isinstance(data, dict) or data.get("rule") not in BY_ID:
         return None
@@ -58,32 +51,26 @@ def _finding(data: Any) -> Finding | None:
 def load_report(data: Any) -> Report:
     if not isinstance(data, dict) or data.get("version") != 1 or data.get("mode") not in ("diff", "audit"):
         raise BotError("the report is not an istio-pr-bot JSON report (version 1)")
-    changes = []
-    for c in _list(data.get("changes")):
-        if not isinstance(c, dict) or c.get("change") not in ("added", "removed", "modified"):
-            continue
-        res = _resource(c)
-        changes.append(Change(res.kind, res.namespace, res.name, c["change"],
-                              None if c["change"] == "added" else res, None if c["change"] == "removed" else res,
-                              tuple(_str(p, 300) for p in _list(c.get("paths"))[:50]),
-                              tuple(_str(w, 300) for w in _list(c.get("what"))[:10])))
+    changes = [ChangedResource(c["change"], _ref(c), tuple(_str(p, 300) for p in _list(c.get("paths"))[:50]),
+                               tuple(_str(w, 300) for w in _list(c.get("what"))[:10]))
+               for c in _list(data.get("changes"))
+               if isinstance(c, dict) and c.get("change") in ("added", "removed", "modified")]
     findings = [f for f in (_finding(x) for x in _list(data.get("findings"))) if f]
     suppressed = [Suppressed(f) for f in (_finding(x) for x in _list(data.get("suppressed"))) if f]
     stages = []
     for st in _list(as_dict(data.get("plan")).get("stages"))[:100]:
         if not isinstance(st, dict):
             continue
-        steps = [Step("apply", _resource(s), "", _str(as_dict(s).get("note"), 300)) for s in _list(st.get("apply"))]
-        steps += [Step("delete", _resource(s), "") for s in _list(st.get("delete"))]
+        steps = [Step("apply", _ref(s), "", _str(as_dict(s).get("note"), 300)) for s in _list(st.get("apply"))]
+        steps += [Step("delete", _ref(s), "") for s in _list(st.get("delete"))]
         wait = st.get("wait")
         stages.append(Stage(_str(st.get("title"), 500), tuple(steps), wait if isinstance(wait, str) else None,
                             tuple(_str(n, 1000) for n in _list(st.get("notes"))[:20])))
     summary = as_dict(data.get("summary"))
+    skipped = [Skipped(_str(as_dict(s).get("file"), 1000), _str(as_dict(s).get("reason"), 500))
+               for s in _list(data.get("skipped"))[:500]]
     return Report(
         mode=data["mode"], base=_str(data.get("base"), 100) or None, head=_str(data.get("head"), 100),
-        resources=_int(summary.get("resources")), changes=changes, findings=findings, suppressed=suppressed,
-        plan=Plan(tuple(stages)), skipped=[Skipped(_str(as_dict(s).get("file"), 1000), _str(as_dict(s).get("reason"), 500))
-                                           for s in _list(data.get("skipped"))[:500]],
-        config=Config(),
+        resources=_int(summary.get("resources")), changes=tuple(changes), findings=tuple(findings),
+        suppressed=tuple(suppressed), plan=Plan(tuple(stages)), skipped=tuple(skipped),
     )
-

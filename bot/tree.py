@@ -9,7 +9,8 @@ from bot import git, globs
 from bot.config import Config
 from bot.errors import BotError
 from bot.findings import Skipped
-from bot.load import SourceFile, may_matter
+from bot.load import SourceFile
+from bot.reading.split import may_matter
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -95,5 +96,5 @@ def from_dir(root: str, config: Config, only: tuple[str, ...] = ()) -> tuple[lis
             except OSError as exc:
                 skipped.append(Skipped(rel, f"unreadable ({exc.strerror})"))
                 continue
-            files.append(SourceFile(rel, data, hashlib.sha1(data).hexdigest()))
+            files.append(SourceFile(rel, data, hashlib.sha1(data, usedforsecurity=False).hexdigest()))
     return files, skipped

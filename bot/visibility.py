@@ -50,6 +50,7 @@ class Visibility:
 
 
 EVERYONE = Visibility(True)
+OTHER = "<any other namespace>"  # stands for every namespace the repository does not name
 
 
 def export_to(values: object, own_namespace: str, default: Visibility = EVERYONE) -> Visibility:

@@ -16,17 +16,19 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from bot.analyze import analyze_audit  # noqa: E402
-from bot.config import Config, RuleSettings  # noqa: E402
-from bot.load import SourceFile  # noqa: E402
-from bot.rules import RULE_IDS  # noqa: E402
+from bot.analyze import analyze_audit
+from bot.config import Config, RuleSettings
+from bot.findings import Finding
+from bot.load import SourceFile
+from bot.rules import RULE_IDS
 
 # analyzer -> (code, our rule, which of the rule's findings count)
-MAPPING = {
+MAPPING: dict[str, tuple[str, str, Callable[[Finding], bool]]] = {
     "virtualservice.DestinationRuleAnalyzer": ("IST0101", "subset-missing", lambda f: True),
     "virtualservice.GatewayAnalyzer": ("IST0101", "reference-missing", lambda f: f.detail.startswith("gateway:")),
     "gateway.ConflictingGatewayAnalyzer": ("IST0145", "gateway-host-conflict", lambda f: True),
@@ -41,7 +43,7 @@ MAPPING = {
 def _file(root: str, name: str) -> SourceFile:
     with open(os.path.join(root, name), "rb") as fh:
         data = fh.read()
-    return SourceFile(name, data, hashlib.sha1(data).hexdigest())
+    return SourceFile(name, data, hashlib.sha1(data, usedforsecurity=False).hexdigest())
 
 
 def _name(kind: str, namespace: str, name: str) -> str:
@@ -74,12 +76,12 @@ def main(argv: list[str]) -> int:
         same = ours == theirs
         same_verdict = bool(ours) == bool(theirs) and set(ours) <= set(theirs)
         total += 1
-        exact += same
-        detected += same_verdict
+        exact += int(same)
+        detected += int(same_verdict)
         stats = per_code.setdefault(code + " " + rule, [0, 0, 0])
         stats[0] += 1
-        stats[1] += same
-        stats[2] += same_verdict
+        stats[1] += int(same)
+        stats[2] += int(same_verdict)
         mark = "agree" if same else ("same verdict" if same_verdict else "DIFFER")
         print(f"{mark:<13} {code} {rule:<27} {case['test_name']}")
         if not same:
@@ -87,8 +89,8 @@ def main(argv: list[str]) -> int:
                 if ours[name] != theirs[name]:
                     print(f"{'':14}{name}: istioctl {theirs[name]}, istio-pr-bot {ours[name]}")
     print()
-    for key, (n, same, verdict) in sorted(per_code.items()):
-        print(f"{key:<40} {same}/{n} exact, {verdict}/{n} same verdict")
+    for key, (n, agreed, verdict) in sorted(per_code.items()):
+        print(f"{key:<40} {agreed}/{n} exact, {verdict}/{n} same verdict")
     print(f"{'all':<40} {exact}/{total} exact, {detected}/{total} same verdict")
     return 0
 

@@ -8,7 +8,7 @@ anywhere, huge numbers, deep nesting, unicode and control characters, non-string
 keys, byte flips, truncation), and reviews the change from the original to the mutant. Any exception
 is a crash; the script prints the count and the first few, and exits 1 if there was one.
 
-With --readers, each mutant's documents are read by bot.load._read (yaml-rs where it may) and by
+With --readers, each mutant's documents are read by bot.reading.fast.read (yaml-rs where it may) and by
 libyaml alone instead, and any difference in value, root line or acceptance is reported.
 """
 
@@ -28,11 +28,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import load as bot_load  # noqa: E402
 from bot.analyze import analyze_audit, analyze_diff  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.load import SourceFile  # noqa: E402
-from bot.render import annotations, json_report, markdown, sarif, text  # noqa: E402
+from bot.render import annotations as workflow_commands  # noqa: E402
+from bot.render import json_report, markdown, sarif, text  # noqa: E402
 
 VALUES: list[Any] = [
     5, 0, -1, 2**70, 1.5, float("inf"), None, True, False, "", "x" * 300, "\x00\x07\x1b[31m", "ü🙂\u202e",
@@ -87,7 +87,8 @@ def mutate_structure(source: str, rng: random.Random) -> str:
         path = rng.choice(_paths(docs[i]))
         value = rng.choice(VALUES)
         if rng.random() < 0.05:
-            value = nested = []
+            nested: list[Any] = []
+            value = nested
             for _ in range(rng.randint(50, 400)):
                 nested.append([])
                 nested = nested[0]
@@ -107,7 +108,8 @@ def mutate_text(source: str, rng: random.Random) -> str:
         elif op < 0.5:
             del data[pos:pos + rng.randint(1, 20)]
         elif op < 0.7:
-            data[pos:pos] = rng.choice([b"\t", b": ", b"- ", b"&a ", b"*a", b"---\n", b"{{ .Values.x }}", b"\xff", b"\n  "])
+            data[pos:pos] = rng.choice([b"\t", b": ", b"- ", b"&a ", b"*a", b"---\n", b"{{ .Values.x }}", b"\xff",
+                                        b"\n  "])
         else:
             lines = data.split(b"\n")
             j = rng.randrange(len(lines))
@@ -127,7 +129,7 @@ def mutate(original: str, rng: random.Random, structural: float) -> str | None:
 
 def source(path: str, content: str) -> SourceFile:
     data = content.encode("utf-8", "surrogateescape")
-    return SourceFile(path, data, hashlib.sha1(data).hexdigest())
+    return SourceFile(path, data, hashlib.sha1(data, usedforsecurity=False).hexdigest())
 
 
 def run_case(original: str, mutant: str) -> None:
@@ -138,7 +140,7 @@ def run_case(original: str, mutant: str) -> None:
         markdown.render(r, link_base="https://github.com/o/r/blob/abc")
         json_report.render(r)
         sarif.render(r)
-        annotations.render(r)
+        workflow_commands.render(r)
 
 
 def fuzz(cases: int, seed: int, report_every: int = 0) -> list[str]:
@@ -163,14 +165,15 @@ def readers(cases: int, seed: int) -> int:
     """Compare the two YAML readers on mutants; returns the number of disagreements."""
     import pytest
 
-    from bot.load import _documents
+    from bot.reading import fast
+    from bot.reading.split import documents
 
     sys.path.insert(0, str(ROOT / "tests"))
     from test_fast_reading import agree
 
     rng = random.Random(seed)
     corpus = seeds()
-    bad = fast = 0
+    bad = fast_read = 0
     for n in range(cases):
         mutant = mutate(rng.choice(corpus), rng, structural=0.4)
         if mutant is None:
@@ -179,15 +182,15 @@ def readers(cases: int, seed: int) -> int:
             mutant.encode()
         except UnicodeEncodeError:
             continue  # not text the loader could be given (it decodes UTF-8 strictly)
-        for chunk, _ in _documents(mutant):
+        for chunk, _ in documents(mutant):
             try:
                 held = agree(chunk)
             except (AssertionError, pytest.fail.Exception) as exc:
                 held = True
                 bad += 1
                 print(f"case {n}: {chunk[:300]!r}\n  {str(exc)[:300]}")
-            fast += held and bot_load._fast is not None and not bot_load._risky(chunk.replace("\r\n", "\n"))
-    print(f"{cases} cases, {fast} documents read by yaml-rs, {bad} disagreements")
+            fast_read += held and fast.usable() and not fast.risky(chunk.replace("\r\n", "\n"))
+    print(f"{cases} cases, {fast_read} documents read by yaml-rs, {bad} disagreements")
     return bad
 
 

@@ -32,7 +32,10 @@ def _yaml(path: Path) -> str:
 
 def render(rule: Rule) -> str:
     fires, near = _case(rule.ID, "fires"), _case(rule.ID, "near-miss")
-    mode = "`diff` only (compares base with head)" if rule.DIFF_ONLY else "`diff` (what the change introduces) and `audit`"
+    if rule.DIFF_ONLY:
+        mode = "`diff` only (compares base with head)"
+    else:
+        mode = "`diff` (what the change introduces) and `audit`"
     out = [
         f"# {rule.ID}\n",
         f"{rule.SUMMARY}.\n",
@@ -54,14 +57,16 @@ def render(rule: Rule) -> str:
             f"  {rule.ID}:\n    enabled: true\n    severity: {rule.SEVERITY.value}   # error | warning | notice\n```\n",
             f"Opt one resource out with the annotation `istio-pr-bot.io/ignore: \"{rule.ID}\"`."]
     if rule.READS:
-        out.append(" Also reads: " + ", ".join(f"`{k}`" for k in rule.READS) + " (see the README's configuration section).")
+        keys = ", ".join(f"`{k}`" for k in rule.READS)
+        out.append(f" Also reads: {keys} (see the README's configuration section).")
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 def index() -> str:
     rows = ["# Rules\n", "| id | default | runs in | what |", "| --- | --- | --- | --- |"]
     for rule in RULES:
-        rows.append(f"| [{rule.ID}]({rule.ID}.md) | {rule.SEVERITY.value} | {'diff' if rule.DIFF_ONLY else 'diff, audit'} | {rule.SUMMARY} |")
+        runs = "diff" if rule.DIFF_ONLY else "diff, audit"
+        rows.append(f"| [{rule.ID}]({rule.ID}.md) | {rule.SEVERITY.value} | {runs} | {rule.SUMMARY} |")
     return "\n".join(rows) + "\n"
 
 

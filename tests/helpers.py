@@ -7,9 +7,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from bot.analyze import Report, analyze_audit, analyze_diff
+from bot.analyze import analyze_audit, analyze_diff
 from bot.config import Config
 from bot.load import SourceFile
+from bot.report import Report
 
 
 def git(repo: Path, *args: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests import contract
-from tests.fakegithub import BOT, HUMAN, Fault, FakeGitHub
+from tests.fakegithub import BOT, HUMAN, FakeGitHub, Fault
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "ghs_actions_token"

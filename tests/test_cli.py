@@ -195,3 +195,31 @@ def test_config_comment_template_overrides_a_block(repo: Path, capsys: pytest.Ca
     (repo / ".istio-pr-bot.yaml").write_text("comment:\n  templat: x\n")
     code, _, err = run(capsys, "diff", "--repo", str(repo), "--base", "main", "--head", "pr")
     assert code == 2 and "unknown key 'templat'" in err
+
+
+def test_audit_paths_may_be_absolute_inside_the_repository(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                           tmp_path: Path) -> None:
+    commit(repo, {"other/vs.yaml": VS.format(routes=routes("v9")).replace("name: reviews\n", "name: other\n", 1)}, "v9")
+    relative = run(capsys, "audit", "--repo", str(repo), "mesh")
+    assert relative[0] == 0 and "No rollout risks in 2 Istio resources" in relative[1]
+    assert run(capsys, "audit", "--repo", str(repo), str(repo / "mesh")) == relative
+    assert run(capsys, "audit", "--repo", str(repo / "mesh"), ".") == relative  # relative to --repo
+    whole = run(capsys, "audit", "--repo", str(repo), str(repo))
+    assert whole[0] == 1 and "3 Istio resources" in whole[1] and "subset-missing" in whole[1]
+    outside = tmp_path / "elsewhere"
+    for argv in (["--repo", str(repo), str(outside)], ["--repo", str(repo), "../elsewhere"]):
+        code, out, err = run(capsys, "audit", *argv)
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert "outside" in err and str(repo) in err
+
+
+def test_audit_paths_in_a_folder_that_is_not_a_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tree = tmp_path / "tree"
+    (tree / "mesh").mkdir(parents=True)
+    (tree / "other").mkdir()
+    (tree / "mesh" / "reviews.yaml").write_text(DR.format(subsets=subsets("v1")) + "---\n" + VS.format(routes=routes("v1")))
+    (tree / "other" / "vs.yaml").write_text(VS.format(routes=routes("v9")).replace("name: reviews\n", "name: other\n", 1))
+    code, out, _ = run(capsys, "audit", "--repo", str(tree), str(tree / "mesh"))
+    assert code == 0 and "No rollout risks in 2 Istio resources" in out
+    code, out, err = run(capsys, "audit", "--repo", str(tree), str(tmp_path))
+    assert code == 2 and out == "" and "outside" in err

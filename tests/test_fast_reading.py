@@ -11,8 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import load
-from bot.load import _compose, _documents, _read, _risky
+from bot.reading import fast as load
+from bot.reading.fast import read as _read
+from bot.reading.fast import risky as _risky
+from bot.reading.libyaml import compose as _compose
+from bot.reading.split import documents as _documents
 
 ROOT = Path(__file__).resolve().parent.parent
 

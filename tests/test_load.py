@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.changes import describe, diff
 from bot.config import Config
+from bot.kinds import KINDS, Kind
 from bot.load import parse_file
 
 VS = "apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: {n}\n  namespace: shop\nspec:\n  hosts: [reviews]\n"
@@ -80,3 +83,13 @@ def test_named_lists_compare_by_name() -> None:
     assert change.what == ("subset v1 removed", "subset v3 added")
     reordered = _parse(dr.replace("{subsets}", "  - {name: v2}\n  - {name: v1}\n")).resources
     assert diff(before, reordered) == []
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
+def test_every_kind_is_read_whole_and_through_the_prefilter(kind: Kind) -> None:
+    api_version = kind.api_versions[0] if kind.api_versions else f"{kind.group}/v1"
+    text = f"apiVersion: {api_version}\nkind: {kind.manifest_kind}\nmetadata: {{name: x, namespace: n}}\n"
+    other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: n}\n---\n"
+    assert [r.kind for r in _parse(other + text).resources] == [kind.name]
+    assert [r.kind for r in _parse(other + text, full=False).resources] == [kind.name]
+    assert _parse(text.replace(api_version, "example.com/v1"), full=True).resources == []

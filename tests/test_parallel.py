@@ -6,11 +6,14 @@ import json
 import marshal
 import os
 import threading
+import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from bot import analyze, forked, load, tree
+from bot import analyze, load, tree
+from bot import speed as forked
 from bot.config import Config
 from bot.render import json_report
 from tests.helpers import audit, diff, git
@@ -105,3 +108,29 @@ def test_unchanged_files_without_our_kinds_are_not_kept(tmp_path: Path) -> None:
     assert load.parse_file("deploy.yaml", files["deploy.yaml"], Config(), full=False).resources == []
     skipped = {s.file: s.reason for f in only for s in load.parse_file(f.path, f.data, Config(), False).skipped}
     assert skipped == {"blob.yaml": "binary file, not YAML", "latin1.yaml": "not UTF-8 text (byte 25)"}
+
+
+@needs_fork
+def test_shared_tasks_run_once_each_in_order_on_both_processes() -> None:
+    parent = os.getpid()
+
+    def task(i: int) -> tuple[int, int]:
+        time.sleep(0.02)  # long enough that the other process takes the next task meanwhile
+        return i, os.getpid()
+
+    results = forked.share([partial(task, i) for i in range(12)])
+    assert [i for i, _ in results] == list(range(12))
+    pids = {pid for _, pid in results}
+    assert parent in pids and len(pids) == 2
+
+
+@needs_fork
+def test_tasks_a_failing_child_took_are_done_here() -> None:
+    parent = os.getpid()
+
+    def task(i: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot do this")
+        return i * i
+
+    assert forked.share([partial(task, i) for i in range(6)]) == [0, 1, 4, 9, 16, 25]

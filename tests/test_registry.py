@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from bot.analyze import load_config
 from bot.errors import BotError
 from bot.rules import BY_ID, RULE_IDS, RULES
 from bot.rules.base import docs_url

@@ -9,7 +9,8 @@ import pytest
 from bot import hosts
 from bot.config import Config
 from bot.load import parse_file
-from bot.model import Mesh, resolve_gateway
+from bot.mesh import Mesh
+from bot.views import resolve_gateway
 from bot.visibility import EVERYONE, Visibility, export_to, split_annotation
 
 

@@ -6,8 +6,8 @@ Escaping follows `@actions/core` (toCommandValue/escapeData/escapeProperty). Git
 
 from __future__ import annotations
 
-from bot.analyze import Report
 from bot.findings import Finding, Severity
+from bot.report import Report
 
 PER_LEVEL = 10
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
@@ -22,7 +22,8 @@ def escape_property(text: str) -> str:
 
 
 def command(f: Finding) -> str:
-    props = f"file={escape_property(f.resource.file)},line={f.location_line},title={escape_property(f.rule + ': ' + f.resource.display)}"
+    title = escape_property(f.rule + ": " + f.resource.display)
+    props = f"file={escape_property(f.resource.file)},line={f.location_line},title={title}"
     body = f.message + (f" Fix: {f.fix}" if f.fix else "")
     return f"::{_COMMAND[f.severity]} {props}::{escape_data(body)}"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.analyze import Report
 from bot.findings import Finding, Ref, Severity
 from bot.plan import Step
+from bot.report import Report
 from bot.rules.base import docs_url
 
 
@@ -42,8 +42,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             "changed": len(report.changes),
         },
         "changes": [
-            {"kind": c.kind, "namespace": c.namespace, "name": c.name, "change": c.change, "file": c.file,
-             "line": c.line, "paths": list(c.paths), "what": list(c.what)}
+            {"kind": c.resource.kind, "namespace": c.resource.namespace, "name": c.resource.name, "change": c.change,
+             "file": c.resource.file, "line": c.resource.line, "paths": list(c.paths), "what": list(c.what)}
             for c in report.changes
         ],
         "findings": [_finding(f) for f in report.findings],
@@ -54,7 +54,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             for st in report.plan.stages
         ]},
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped],
-        "disabled_rules": report.disabled,
+        "disabled_rules": list(report.disabled),
     }
 
 

@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import quote
 
 from bot import __version__
-from bot.analyze import Report
 from bot.findings import Finding, Ref, Severity
+from bot.plan import Stage
 from bot.render.summary import max_severity, short_rev, verdict
+from bot.report import Report
 from bot.rules.base import docs_url
 
 MARKER = "<!-- istio-pr-bot -->"
@@ -94,7 +95,8 @@ class _Cut:
         parts += ["errors after the first 50, and their details"] if self.level >= 7 else []
         if not parts:
             return ""
-        return "shortened to fit GitHub's comment limit (" + ", ".join(parts) + "); the full report is in the job summary and the JSON report"
+        return ("shortened to fit GitHub's comment limit (" + ", ".join(parts) + "); the full report is in the job "
+                "summary and the JSON report")
 
 
 def _location(ref: Ref, line: int, link_base: str | None) -> str:
@@ -141,8 +143,9 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
         "verdict_icon": _ICONS.get(top, "✅") if top else "✅",
         "verdict_word": word,
         "changes": [
-            {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.kind, "namespace": c.namespace,
-             "name": c.name, "what": ", ".join(c.what[:4]), "file_link": _location(c.ref(), c.line, link_base)}
+            {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
+             "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
+             "file_link": _location(c.resource, c.resource.line, link_base)}
             for c in rows
         ],
         "changes_total": len(report.changes),
@@ -166,7 +169,7 @@ def _context(report: Report, link_base: str | None, cut: _Cut) -> dict[str, Any]
     }
 
 
-def _stage(index: int, stage: Any, link_base: str | None, cut: _Cut) -> dict[str, Any]:
+def _stage(index: int, stage: Stage, link_base: str | None, cut: _Cut) -> dict[str, Any]:
     commands = []
     if stage.apply:
         commands.append(f"kubectl apply -f stage-{index}.yaml")
@@ -177,13 +180,14 @@ def _stage(index: int, stage: Any, link_base: str | None, cut: _Cut) -> dict[str
         shown_waits = waits if cut.stage_items else waits[:10]
         commands += [f"# then wait before stage {index + 1}:"] + shown_waits
         if len(waits) > len(shown_waits):
-            commands.append(f"# ... and {len(waits) - len(shown_waits)} more waits of the same kind (see the JSON report)")
+            more = len(waits) - len(shown_waits)
+            commands.append(f"# ... and {more} more waits of the same kind (see the JSON report)")
     items = ""
     if cut.stage_items:
         shown = list(stage.steps[:20])
         items = ", ".join(
             f"{'delete ' if s.action == 'delete' else ''}{md(s.resource.display)} "
-            f"({_location(s.resource.ref(), s.resource.line, link_base)})" for s in shown)
+            f"({_location(s.resource, s.resource.line, link_base)})" for s in shown)
         if len(stage.steps) > 20:
             items += f" and {len(stage.steps) - 20} more"
     notes = list(stage.notes[:3])
@@ -200,7 +204,8 @@ def _environment(template_text: str | None) -> Any:
     loaders: list[Any] = [PackageLoader("bot", "templates")]
     if template_text is not None:
         loaders.insert(0, DictLoader({"user.md.j2": template_text}))
-    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,
+    # Markdown, not HTML: every value from a manifest passes the `md` filter, which escapes it for Markdown.
+    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,  # noqa: S701
                       keep_trailing_newline=True, trim_blocks=False)
     env.filters["md"] = md
     env.filters["fence"] = fence
@@ -216,7 +221,7 @@ def render(report: Report, link_base: str | None = None, template_text: str | No
     template = env.get_template("user.md.j2" if template_text is not None else "comment.md.j2")
     body = ""
     for level in range(8):
-        body = template.render(**_context(report, link_base, _Cut(level))).strip() + "\n"
+        body = str(template.render(**_context(report, link_base, _Cut(level)))).strip() + "\n"
         if MARKER not in body:
             body += f"\n{MARKER}\n"
         if len(body) <= limit:

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from bot import __version__
-from bot.analyze import Report
 from bot.findings import Finding, Severity
+from bot.report import Report
 from bot.rules import RULES
 from bot.rules.base import DOCS_BASE, docs_url
 

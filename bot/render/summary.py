@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.analyze import Report
 from bot.findings import Severity
+from bot.report import Report
 
 
 def plural(n: int, word: str) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.analyze import Report
 from bot.findings import Finding, Severity
 from bot.render.summary import plural, short_rev, verdict
+from bot.report import Report
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTICE: "36"}
 
@@ -17,14 +17,16 @@ def render(report: Report, colour: bool = False) -> str:
         return paint(text, "1")
 
     out: list[str] = []
-    where = f"{short_rev(report.base) or '-'}..{short_rev(report.head)}" if report.mode == "diff" else short_rev(report.head)
+    head = short_rev(report.head)
+    where = f"{short_rev(report.base) or '-'}..{head}" if report.mode == "diff" else head
     out.append(bold(f"istio-pr-bot {report.mode} {where}: {verdict(report)}"))
     if report.changes:
         out += ["", bold("Changes")]
-        width = max(len(f"{c.kind} {c.namespace}/{c.name}") for c in report.changes)
-        for c in report.changes:
-            name = f"{c.kind} {c.namespace}/{c.name}"
-            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}  ({c.file}:{c.line})")
+        names = [f"{c.resource.kind} {c.resource.namespace}/{c.resource.name}" for c in report.changes]
+        width = max(len(name) for name in names)
+        for c, name in zip(report.changes, names, strict=True):
+            where = f"{c.resource.file}:{c.resource.line}"
+            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}  ({where})")
 
     def finding_lines(f: Finding) -> list[str]:
         tag = paint(f"{f.severity.value.upper():<7}", _COLOURS[f.severity])
@@ -47,8 +49,8 @@ def render(report: Report, colour: bool = False) -> str:
             out += finding_lines(f)
     if report.suppressed:
         out += ["", bold(f"Suppressed ({len(report.suppressed)}) by annotation istio-pr-bot.io/ignore")]
-        for s in report.suppressed:
-            f = s.finding
+        for suppressed in report.suppressed:
+            f = suppressed.finding
             out.append(f"  {f.severity.value:<7} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})")
     if report.plan.stages:
         out += ["", bold("Rollout")]

@@ -43,7 +43,7 @@ RULES: tuple[Rule, ...] = (
     vs_unreachable_rule,
     subset_policy_unused,
     reference_missing,
-)  # type: ignore[assignment]
+)
 
 RULE_IDS: tuple[str, ...] = tuple(rule.ID for rule in RULES)
 BY_ID = {rule.ID: rule for rule in RULES}

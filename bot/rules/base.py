@@ -1,48 +1,29 @@
-"""The rule contract and the context rules read."""
+"""The rule contract, and what every rule uses to word a finding."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
-from bot.changes import Change
-from bot.config import EXPORT_KINDS, Config
+from bot.context import Context
 from bot.findings import Finding, Ref, Severity
-from bot.load import ParseProblem
-from bot.model import Mesh, Resource
-from bot.visibility import Visibility
+from bot.resource import Resource
 
 DOCS_BASE = "https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/"
 BEST_PRACTICES = "https://istio.io/latest/docs/ops/best-practices/traffic-management/"
 NETWORK_ISSUES = "https://istio.io/latest/docs/ops/common-problems/network-issues/"
 
 
-@dataclass(frozen=True)
-class Context:
-    """What a rule sees. `base` is None in audit mode and when a snapshot rule runs on the base."""
-
-    head: Mesh
-    base: Mesh | None
-    changes: tuple[Change, ...]
-    config: Config
-    problems: tuple[ParseProblem, ...] = ()  # broken YAML at the revision `head` stands for
-    focus: frozenset[tuple[str, str, str]] | None = None  # only findings on these resources are wanted
-
-    def subjects(self, kind: str) -> list[Resource]:
-        """Resources of a kind whose findings are wanted (all, unless the context is focused)."""
-        found = self.head.of(kind)
-        return found if self.focus is None else [r for r in found if r.key in self.focus]
-
-    def changed(self, kind: str | None = None) -> list[Change]:
-        return [c for c in self.changes if kind is None or c.kind == kind]
-
-
 class Rule(Protocol):
-    ID: str
-    SEVERITY: Severity
-    SUMMARY: str
+    """A rule module: `bot/rules/<id with underscores>.py`."""
+
+    ID: str  # names the hazard; never changes
+    SEVERITY: Severity  # the default; config may change it
+    SUMMARY: str  # one line
     GUIDANCE: str  # link to the Istio guidance the rule enforces
     DIFF_ONLY: bool  # compares base with head; does not run in audit
+    READS: tuple[str, ...]  # config keys it reads besides its own settings
+    WHY: str  # one paragraph: the hazard and what Istio does
 
     def check(self, ctx: Context) -> Iterator[Finding]: ...
 
@@ -75,29 +56,3 @@ def losers(ctx: Context, a: Resource, b: Resource) -> list[tuple[Resource, Resou
     if ra == rb:
         return [(a, b), (b, a)]
     return [(a, b)] if ra > rb else [(b, a)]
-
-
-@dataclass(frozen=True)
-class VisibilityChange:
-    """A modified resource whose exportTo (or Service annotation) changed meaning."""
-
-    base: Resource
-    head: Resource
-    before: Visibility
-    after: Visibility
-
-    @property
-    def line(self) -> int | None:
-        field = ("metadata", "annotations") if self.head.kind == "Service" else ("spec", "exportTo")
-        return self.head.field_line(*field)
-
-
-def visibility_changes(ctx: Context) -> Iterator[VisibilityChange]:
-    """Modified VirtualServices, DestinationRules, ServiceEntries and Services seen by other namespaces."""
-    if ctx.base is None:
-        return
-    for change in ctx.changes:
-        if change.kind in EXPORT_KINDS and change.base is not None and change.head is not None:
-            before, after = ctx.base.visibility(change.base), ctx.head.visibility(change.head)
-            if before != after:
-                yield VisibilityChange(change.base, change.head, before, after)

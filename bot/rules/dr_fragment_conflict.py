@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import canonical, Resource, dr_host, dr_subset_index, dr_subsets
-from bot.rules.base import BEST_PRACTICES, Context, finding, losers
+from bot.resource import Resource
+from bot.rules.base import BEST_PRACTICES, finding, losers
+from bot.values import as_dict, as_list, as_str, canonical
+from bot.views import dr_host, dr_subsets
 
 ID = "dr-fragment-conflict"
 SEVERITY = Severity.WARNING
 SUMMARY = "DestinationRules for one host in one namespace define a subset twice or two top-level traffic policies"
 GUIDANCE = BEST_PRACTICES + "#split-virtual-services"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "DestinationRules for the same host in one namespace are merged: a subset defined twice keeps its first "
     "definition (contents are not merged) and only the first top-level trafficPolicy is used. A second "
     "definition therefore silently has no effect."
 )
+
+
+def _subset_index(dr: Resource, name: str) -> int | None:
+    for i, subset in enumerate(as_list(dr.spec.get("subsets"))):
+        if as_str(as_dict(subset).get("name")) == name:
+            return i
+    return None
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -43,7 +53,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                         "first definition and discards this one (contents are not merged)",
                         fix="define each subset in exactly one DestinationRule",
                         detail=f"subset:{subset}:{other.namespace}/{other.name}", related=[other],
-                        line=res.field_line("spec", "subsets", dr_subset_index(res, subset) or 0))
+                        line=res.field_line("spec", "subsets", _subset_index(res, subset) or 0))
                 if res.spec.get("trafficPolicy") and other.spec.get("trafficPolicy"):
                     yield finding(
                         ID, SEVERITY, res,

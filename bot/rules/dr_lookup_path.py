@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import Mesh, Resource, as_dict, dr_host, dr_subsets
-from bot.rules.base import BEST_PRACTICES, Context, finding
+from bot.mesh import Mesh
+from bot.resource import Resource
+from bot.rules.base import BEST_PRACTICES, finding
+from bot.values import as_dict
+from bot.views import dr_host, dr_subsets
 
 ID = "dr-lookup-path"
 SEVERITY = Severity.WARNING
 SUMMARY = "A DestinationRule applies only to clients in its own namespace, or shadows the service owner's"
 GUIDANCE = BEST_PRACTICES + "#cross-namespace-configuration"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ('root-namespace',)  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('root-namespace',)
 WHY = (
     "A client proxy looks for a DestinationRule in its own namespace first, then in the namespace of the "
     "service, then in the root namespace, and uses the first match; nothing merges across namespaces. A "
@@ -68,7 +72,9 @@ def check(ctx: Context) -> Iterator[Finding]:
             continue  # the owner's own DestinationRule
         hidden, users, owner_drs = _shadowing(mesh, dr, host)
         if hidden:
-            who = f"clients in {dr.namespace}" + (" (gateways running in the root namespace)" if dr.namespace == root else "")
+            who = f"clients in {dr.namespace}"
+            if dr.namespace == root:
+                who += " (gateways running in the root namespace)"
             yield finding(
                 ID, SEVERITY, dr,
                 f"takes precedence over {', '.join(sorted({o.display for o in owner_drs}))} for {who}, "

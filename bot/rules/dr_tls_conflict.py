@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from bot import hosts as H
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import Mesh, Resource, as_dict, as_str, dr_host, str_labels, tls_modes
-from bot.rules.base import NETWORK_ISSUES, Context, finding
+from bot.mesh import Mesh
+from bot.resource import Resource
+from bot.rules.base import NETWORK_ISSUES, finding
+from bot.values import as_dict, as_list, as_str, str_labels
+from bot.views import dr_host
 
 ID = "dr-tls-conflict"
 SEVERITY = Severity.ERROR
 SUMMARY = "A DestinationRule's TLS mode conflicts with STRICT mutual TLS at the destination"
 GUIDANCE = NETWORK_ISSUES + "#503-errors-after-setting-destination-rule"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ('mesh-mtls', 'root-namespace')  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('mesh-mtls', 'root-namespace')
 WHY = (
     "When mutual TLS is STRICT for a destination (mesh-wide in the root namespace, namespace-wide, or for a "
     "workload), a DestinationRule that sets tls.mode DISABLE, SIMPLE or MUTUAL for an in-mesh host makes "
@@ -29,18 +34,20 @@ def _mode(pa: Resource) -> str | None:
     return mode.upper() if mode and mode.upper() != "UNSET" else None
 
 
-def mesh_mode(mesh: Mesh) -> tuple[str, Resource | None]:
-    """Mesh-wide mTLS: config `mesh-mtls`, else a selector-less PeerAuthentication in the root namespace."""
+def mesh_mode(mesh: Mesh, configured: str | None) -> tuple[str, Resource | None]:
+    """Mesh-wide mTLS: config `mesh-mtls` (`configured`), else a selector-less PeerAuthentication in the
+    root namespace."""
     for pa in mesh.of("PeerAuthentication"):
-        if pa.namespace == mesh.config.root_namespace and not pa.spec.get("selector") and _mode(pa):
-            if mesh.config.mesh_mtls is None:
+        if pa.namespace == mesh.settings.root_namespace and not pa.spec.get("selector") and _mode(pa):
+            if configured is None:
                 return _mode(pa) or "PERMISSIVE", pa
-    return mesh.config.mesh_mtls or "PERMISSIVE", None
+    return configured or "PERMISSIVE", None
 
 
-def effective_mode(mesh: Mesh, namespace: str, labels: dict[str, str]) -> tuple[str, Resource | None]:
+def effective_mode(mesh: Mesh, configured: str | None, namespace: str,
+                   labels: dict[str, str]) -> tuple[str, Resource | None]:
     """Workload PeerAuthentication over namespace-wide over mesh-wide (most specific wins)."""
-    mode, source = mesh_mode(mesh)
+    mode, source = mesh_mode(mesh, configured)
     for pa in mesh.of("PeerAuthentication"):
         if pa.namespace == namespace and not pa.spec.get("selector") and _mode(pa):
             mode, source = _mode(pa) or mode, pa
@@ -49,6 +56,26 @@ def effective_mode(mesh: Mesh, namespace: str, labels: dict[str, str]) -> tuple[
         if pa.namespace == namespace and selector and labels and selector.items() <= labels.items() and _mode(pa):
             mode, source = _mode(pa) or mode, pa
     return mode, source
+
+
+def tls_modes(dr: Resource) -> list[tuple[str, tuple[str | int, ...]]]:
+    """(mode, field path) of every TLS setting in a DestinationRule: top level, per port, per subset."""
+    out: list[tuple[str, tuple[str | int, ...]]] = []
+
+    def policy(tp: Any, path: tuple[str | int, ...]) -> None:
+        tp = as_dict(tp)
+        mode = as_str(as_dict(tp.get("tls")).get("mode"))
+        if mode:
+            out.append((mode.upper(), (*path, "tls", "mode")))
+        for i, port in enumerate(as_list(tp.get("portLevelSettings"))):
+            mode = as_str(as_dict(as_dict(port).get("tls")).get("mode"))
+            if mode:
+                out.append((mode.upper(), (*path, "portLevelSettings", i, "tls", "mode")))
+
+    policy(dr.spec.get("trafficPolicy"), ("spec", "trafficPolicy"))
+    for i, subset in enumerate(as_list(dr.spec.get("subsets"))):
+        policy(as_dict(subset).get("trafficPolicy"), ("spec", "subsets", i, "trafficPolicy"))
+    return out
 
 
 def check(ctx: Context) -> Iterator[Finding]:
@@ -64,10 +91,10 @@ def check(ctx: Context) -> Iterator[Finding]:
         if ns:
             svc = mesh.get("Service", ns, host.split(".")[0])
             labels = str_labels(svc.spec.get("selector")) if svc else {}
-            mode, source = effective_mode(mesh, ns, labels)
+            mode, source = effective_mode(mesh, ctx.config.mesh_mtls, ns, labels)
             target = host
         elif host.startswith("*") and H.covers(host, f"x.y.{H.DOMAIN}"):
-            mode, source = mesh_mode(mesh)
+            mode, source = mesh_mode(mesh, ctx.config.mesh_mtls)
             target = f"every in-mesh service matching {host}"
         else:
             continue  # not an in-mesh host: external TLS is legitimate

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import Resource
-from bot.rules.base import Context, finding
+from bot.resource import Resource
+from bot.rules.base import finding
 
 ID = "duplicate-resource"
 SEVERITY = Severity.ERROR
 SUMMARY = "The same kind, namespace and name is defined twice"
 GUIDANCE = "https://istio.io/latest/docs/ops/best-practices/traffic-management/"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ('default-namespace',)  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('default-namespace',)
 WHY = (
     "Two documents define the same kind, namespace and name. Whichever is applied last wins, and which one "
     "that is depends on file order and tooling, so one of the two definitions silently has no effect."

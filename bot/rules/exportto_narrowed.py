@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bot import hosts as H
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import Mesh, Resource, dr_host, dr_subsets, se_hosts, service_host, vs_destinations, vs_gateways
-from bot.rules.base import BEST_PRACTICES, Context, finding, visibility_changes
+from bot.mesh import Mesh
+from bot.resource import Resource
+from bot.rules.base import BEST_PRACTICES, finding
+from bot.rules.shared.exports import visibility_changes
+from bot.views import dr_host, dr_subsets, se_hosts, service_host, vs_destinations, vs_gateways
 from bot.visibility import Visibility
 
 ID = "exportto-narrowed"
@@ -15,7 +19,7 @@ SEVERITY = Severity.NOTICE  # error when a consumer loses something it uses
 SUMMARY = "A VirtualService, DestinationRule, ServiceEntry or Service becomes invisible to namespaces that use it"
 GUIDANCE = BEST_PRACTICES + "#cross-namespace-configuration"
 DIFF_ONLY = True
-READS: tuple[str, ...] = ('export-to-defaults', 'gateway-namespaces')  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('export-to-defaults', 'gateway-namespaces')
 WHY = (
     "Narrowing exportTo is as dangerous as widening it. A gateway applies only the VirtualServices visible "
     "to the namespace its pods run in, so a VirtualService bound to an ingress Gateway in istio-system and "
@@ -60,11 +64,12 @@ def _consumers(base: Mesh, head: Mesh, old: Resource, new: Resource, lost: Visib
 
 
 def check(ctx: Context) -> Iterator[Finding]:
+    if ctx.base is None:
+        return
     for vc in visibility_changes(ctx):
         lost = vc.after.lost(vc.before)
         if lost.empty:
             continue
-        assert ctx.base is not None
         broken = _consumers(ctx.base, ctx.head, vc.base, vc.head, lost)
         detail = f"{vc.before.describe()}->{vc.after.describe()}"
         if broken:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.rules.base import BEST_PRACTICES, Context, finding, visibility_changes
+from bot.rules.base import BEST_PRACTICES, finding
+from bot.rules.shared.exports import visibility_changes
 
 ID = "exportto-widened"
 SEVERITY = Severity.WARNING
 SUMMARY = "A VirtualService, DestinationRule, ServiceEntry or Service becomes visible to more namespaces"
 GUIDANCE = BEST_PRACTICES + "#cross-namespace-configuration"
 DIFF_ONLY = True
-READS: tuple[str, ...] = ('export-to-defaults',)  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('export-to-defaults',)
 WHY = (
     "exportTo decides which namespaces' proxies apply a VirtualService, DestinationRule or ServiceEntry "
     "(and, through the networking.istio.io/exportTo annotation, a Service). Widening it changes routing and "

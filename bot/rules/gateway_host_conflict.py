@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import Resource, Server
-from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
-from bot.rules.gateway_pairs import http_family, server_pairs
+from bot.resource import Resource
+from bot.rules.base import NETWORK_ISSUES, finding, losers
+from bot.rules.shared.gateway_pairs import http_family, server_pairs
+from bot.views import Server
 
 ID = "gateway-host-conflict"
 SEVERITY = Severity.ERROR
 SUMMARY = "Two Gateways on one workload serve the same TLS host, or different protocols, on one port"
 GUIDANCE = NETWORK_ISSUES + "#port-conflict-when-configuring-multiple-tls-hosts-in-a-gateway"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ('scope-gateway-to-namespace',)  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('scope-gateway-to-namespace',)
 WHY = (
     "Servers of all Gateways that select the same gateway pods are merged per port and bind address. A TLS "
     "server whose host another Gateway already serves on that port is dropped ('duplicate host names'), and "

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import Resource, Server, gateway_servers
-from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
-from bot.rules.gateway_pairs import server_pairs
+from bot.resource import Resource
+from bot.rules.base import NETWORK_ISSUES, finding, losers
+from bot.rules.shared.gateway_pairs import server_pairs
+from bot.views import Server, gateway_servers
 
 ID = "gateway-port-name-conflict"
 SEVERITY = Severity.NOTICE  # error before Istio 1.1 and inside one Gateway
 SUMMARY = "Two HTTPS servers on one gateway workload use the same port number and name"
 GUIDANCE = NETWORK_ISSUES + "#port-conflict-when-configuring-multiple-tls-hosts-in-a-gateway"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ('istio-version', 'scope-gateway-to-namespace')  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('istio-version', 'scope-gateway-to-namespace')
 WHY = (
     "The deployment guidelines warn that two Gateways on the same workload whose HTTPS servers use the same "
     "port number and port name make pilot skip the later server. That was true before Istio 1.1; since 1.1 "

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.rules.base import NETWORK_ISSUES, Context, finding, losers
-from bot.rules.gateway_pairs import server_pairs
+from bot.rules.base import NETWORK_ISSUES, finding, losers
+from bot.rules.shared.gateway_pairs import server_pairs
 
 ID = "gateway-shared-certificate"
 SEVERITY = Severity.WARNING
 SUMMARY = "Two Gateways on one workload serve TLS from the same certificate for different hosts"
 GUIDANCE = NETWORK_ISSUES + "#404-errors-occur-when-multiple-gateways-configured-with-same-tls-certificate"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ('scope-gateway-to-namespace',)  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ('scope-gateway-to-namespace',)
 WHY = (
     "When two Gateways on one workload serve the same certificate (the same credentialName, or the same "
     "certificate and key files) for different hosts, browsers that reuse HTTP/2 connections send requests "

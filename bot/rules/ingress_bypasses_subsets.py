@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import vs_bound_to_gateway, vs_bound_to_mesh, vs_destinations
-from bot.rules.base import NETWORK_ISSUES, Context, finding
+from bot.resource import Resource
+from bot.rules.base import NETWORK_ISSUES, finding
+from bot.views import vs_destinations, vs_gateways
 
 ID = "ingress-bypasses-subsets"
 SEVERITY = Severity.WARNING
 SUMMARY = "A gateway VirtualService routes to a host without a subset while the mesh routes it by subset"
 GUIDANCE = NETWORK_ISSUES + "#route-rules-have-no-effect-on-ingress-gateway-requests"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "VirtualServices do not chain: traffic that enters through a gateway follows the gateway's "
     "VirtualService only. If that VirtualService sends a host's traffic without a subset while the mesh "
@@ -22,16 +24,24 @@ WHY = (
 )
 
 
+def _bound_to_gateway(vs: Resource) -> bool:
+    return any(not g.is_mesh for g in vs_gateways(vs))
+
+
+def _bound_to_mesh(vs: Resource) -> bool:
+    return any(g.is_mesh for g in vs_gateways(vs))
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     mesh = ctx.head
-    by_subset: dict[str, list] = {}
+    by_subset: dict[str, list[Resource]] = {}
     for vs in mesh.of("VirtualService"):
-        if vs_bound_to_mesh(vs):
+        if _bound_to_mesh(vs):
             for dest in vs_destinations(vs):
                 if dest.subset:
                     by_subset.setdefault(dest.host, []).append(vs)
     for vs in ctx.subjects("VirtualService"):
-        if not vs_bound_to_gateway(vs):
+        if not _bound_to_gateway(vs):
             continue
         seen = set()
         for dest in vs_destinations(vs):

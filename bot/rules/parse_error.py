@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Ref, Severity
-from bot.rules.base import Context
 
 ID = "parse-error"
 SEVERITY = Severity.ERROR
 SUMMARY = "A manifest file is not valid YAML"
 GUIDANCE = "https://kubernetes.io/docs/concepts/overview/working-with-objects/"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "A file the PR touches is not valid YAML (including duplicate keys, which kubectl rejects). kubectl and "
     "GitOps tools refuse the whole file, so none of its resources will be applied. The review leaves the "

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import dr_host, dr_subsets, vs_destinations
-from bot.rules.base import BEST_PRACTICES, Context, finding
+from bot.rules.base import BEST_PRACTICES, finding
+from bot.views import vs_destinations
 
 ID = "subset-add-order"
 SEVERITY = Severity.WARNING
 SUMMARY = "A VirtualService starts routing to a subset that the same change adds"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = True
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "Istio distributes configuration to proxies eventually, one resource at a time. When a PR adds a subset "
     "to a DestinationRule and, in the same apply, a VirtualService starts routing to it, some proxies can "
@@ -23,26 +24,10 @@ WHY = (
 )
 
 
-def added_subsets(ctx: Context) -> dict[tuple[str, str], list]:
-    """(host, subset) -> DestinationRules that add it in this change."""
-    out: dict[tuple[str, str], list] = {}
-    for change in ctx.changed("DestinationRule"):
-        if change.head is None:
-            continue
-        host = dr_host(change.head)
-        if not host:
-            continue
-        before = set(dr_subsets(change.base)) if change.base and dr_host(change.base) == host else set()
-        for subset in dr_subsets(change.head):
-            if subset not in before:
-                out.setdefault((host, subset), []).append(change.head)
-    return out
-
-
 def check(ctx: Context) -> Iterator[Finding]:
     if ctx.base is None:
         return
-    new = added_subsets(ctx)
+    new = ctx.subsets.added
     if not new:
         return
     for change in ctx.changed("VirtualService"):

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from bot import hosts as H
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import OTHER, dr_host, dr_subsets, vs_destinations
-from bot.rules.base import BEST_PRACTICES, Context, finding, names
+from bot.resource import Resource
+from bot.rules.base import BEST_PRACTICES, finding, names
+from bot.views import dr_host, dr_subsets, vs_destinations
+from bot.visibility import OTHER
 
 ID = "subset-missing"
 SEVERITY = Severity.ERROR
 SUMMARY = "A VirtualService routes to a subset that no DestinationRule its clients use defines"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ('root-namespace', 'export-to-defaults', 'gateway-namespaces')  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ("root-namespace", "export-to-defaults", "gateway-namespaces")
 WHY = (
     "At the head of the PR a VirtualService routes (or mirrors) to a subset that no DestinationRule its "
     "clients use defines: a typo, a deleted DestinationRule, a subset removed while still referenced, or a "
@@ -36,8 +39,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             if every and all(dest.subset in dr_subsets(dr) for dr in every):
                 continue  # whichever DestinationRule a client finds defines the subset
             clients = mesh.clients(vs)
-            used = {}
-            missing = []
+            used: dict[str, list[Resource]] = {}
+            missing: list[str] = []
             for group, drs in mesh.lookup_groups(dest.host, clients):
                 if not any(dest.subset in dr_subsets(dr) for dr in drs):
                     missing += group
@@ -59,7 +62,8 @@ def check(ctx: Context) -> Iterator[Finding]:
                 message = (f"routes to subset {dest.subset} of {dest.host}; {names(defining)} defines it, but "
                            f"{who} do not use that DestinationRule ({on_path}: lookup is client "
                            "namespace, then service namespace, then root namespace)")
-                fix = "define the subset in the DestinationRule those clients use, or move the DestinationRule to the service's namespace"
+                fix = ("define the subset in the DestinationRule those clients use, or move the DestinationRule to "
+                       "the service's namespace")
             yield finding(ID, SEVERITY, vs, message, fix=fix, detail=f"{dest.host}/{dest.subset}|{who}",
                           related=defining, line=vs.field_line(*dest.path))
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import as_dict, as_list, as_str, dr_host
-from bot.rules.base import BEST_PRACTICES, Context, finding
+from bot.rules.base import BEST_PRACTICES, finding
+from bot.values import as_dict, as_list, as_str
+from bot.views import dr_host
 
 ID = "subset-policy-unused"
 SEVERITY = Severity.NOTICE
 SUMMARY = "A subset carries a trafficPolicy but no VirtualService routes to the subset"
 GUIDANCE = BEST_PRACTICES + "#set-default-routes-for-services"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "A subset's own trafficPolicy is applied only when a route explicitly selects the subset. If no "
     "VirtualService routes to the subset, default round-robin traffic reaches its pods without the policy. "

@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import Resource, dr_host, dr_subsets, vs_destinations
-from bot.rules.base import BEST_PRACTICES, Context, finding, names
+from bot.resource import Resource
+from bot.rules.base import BEST_PRACTICES, finding, names
+from bot.views import vs_destinations
 
 ID = "subset-remove-order"
 SEVERITY = Severity.WARNING
 SUMMARY = "A subset is removed in the same change that removes the last routes to it"
 GUIDANCE = BEST_PRACTICES + "#avoid-503-errors-while-reconfiguring-service-routes"
 DIFF_ONLY = True
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "The reverse of subset-add-order: when a PR removes a subset and, in the same apply, removes the last "
     "routes to it, proxies can lose the subset while they still route to it and answer 503. Remove the "
     "references first, wait, then remove the subset."
 )
-
-
-def removed_subsets(ctx: Context) -> dict[tuple[str, str], Resource]:
-    """(host, subset) -> the DestinationRule (as at base) that loses it in this change."""
-    out: dict[tuple[str, str], Resource] = {}
-    for change in ctx.changed("DestinationRule"):
-        if change.base is None:
-            continue
-        host = dr_host(change.base)
-        if not host:
-            continue
-        after = set(dr_subsets(change.head)) if change.head and dr_host(change.head) == host else set()
-        for subset in dr_subsets(change.base):
-            if subset not in after:
-                out[(host, subset)] = change.head or change.base
-    return out
 
 
 def dropped_references(ctx: Context, host: str, subset: str) -> list[Resource]:
@@ -53,7 +39,7 @@ def dropped_references(ctx: Context, host: str, subset: str) -> list[Resource]:
 def check(ctx: Context) -> Iterator[Finding]:
     if ctx.base is None:
         return
-    for (host, subset), dr in sorted(removed_subsets(ctx).items()):
+    for (host, subset), dr in sorted(ctx.subsets.removed.items()):
         users = dropped_references(ctx, host, subset)
         if not users or ctx.head.subset_users(host, subset):
             continue  # nobody stopped using it here, or someone still does (subset-missing)

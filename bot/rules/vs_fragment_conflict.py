@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import canonical, Resource, as_dict, as_list, is_catch_all, vs_gateways, vs_hosts
-from bot.rules.base import BEST_PRACTICES, Context, finding, losers
+from bot.resource import Resource
+from bot.rules.base import BEST_PRACTICES, finding, losers
+from bot.rules.shared.routes import is_catch_all, match_key
+from bot.values import as_dict, as_list
+from bot.views import vs_gateways, vs_hosts
 
 ID = "vs-fragment-conflict"
 SEVERITY = Severity.WARNING  # error when a mesh VirtualService is ignored
 SUMMARY = "Several VirtualServices for one host: undefined order on gateways, all but the oldest ignored in the mesh"
 GUIDANCE = BEST_PRACTICES + "#split-virtual-services"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "Several VirtualServices for one host merge only when they are bound to a gateway, and then the order of "
     "rules across the fragments is undefined: overlapping matches may be served by either fragment, and only "
@@ -22,19 +27,12 @@ WHY = (
 )
 
 
-def _http(vs: Resource) -> list[dict]:
+def _http(vs: Resource) -> list[dict[str, Any]]:
     return [as_dict(r) for r in as_list(vs.spec.get("http"))]
 
 
 def _matches(vs: Resource) -> set[str]:
     return {match_key(m) for r in _http(vs) for m in as_list(r.get("match")) if m}
-
-
-def match_key(match: object) -> str:
-    """A match's identity: its conditions, without its `name` (validation.go compares them so)."""
-    if isinstance(match, dict):
-        match = {k: v for k, v in match.items() if k != "name"}
-    return canonical(match)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

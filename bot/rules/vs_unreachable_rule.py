@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
+from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.model import canonical, as_dict, as_list, is_catch_all
-from bot.rules.base import Context, finding
-from bot.rules.vs_fragment_conflict import match_key
+from bot.rules.base import finding
+from bot.rules.shared.routes import is_catch_all, match_key
+from bot.values import as_dict, as_list, canonical
 
 ID = "vs-unreachable-rule"
 SEVERITY = Severity.WARNING
 SUMMARY = "A VirtualService rule after a catch-all, or with matches an earlier rule already has, never matches"
 GUIDANCE = "https://istio.io/latest/docs/concepts/traffic-management/#routing-rule-precedence"
 DIFF_ONLY = False
-READS: tuple[str, ...] = ()  # config keys besides the rule's own settings
+READS: tuple[str, ...] = ()
 WHY = (
     "Rules of a VirtualService are evaluated in order and the first match wins. A rule after a catch-all (a "
     "rule with no match, or one matching every path) never matches, and neither does a rule whose matches "

@@ -6,10 +6,12 @@ something (a port and name, a host, a certificate), so servers are bucketed by t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
-from bot.model import Mesh, Resource, Server, gateway_servers
+from bot.mesh import Mesh
+from bot.resource import Resource
+from bot.views import Server, gateway_servers
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,203 @@
+"""A snapshot of the mesh (`Mesh`): every resource at one revision, indexed, with the questions Istio
+answers about it: who sees a resource (exportTo), where a Gateway's pods run, which namespaces' proxies
+apply a VirtualService, which DestinationRule a client uses, who routes to what.
+
+Snapshot-wide indexes are built once on first use (`cached_property`); answers to a question are
+kept per argument in a dict of their own.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from bot import hosts as H
+from bot.config import MeshSettings
+from bot.dr_lookup import DestinationRuleLookup, Groups
+from bot.kinds import EXPORTED, NAMES
+from bot.resource import Key, Resource
+from bot.views import Destination, GatewayRef, gateway_selector, se_hosts, service_host, vs_destinations, vs_gateways
+from bot.visibility import EVERYONE, OTHER, Visibility, export_to, split_annotation
+
+EXPORT_ANNOTATION = "networking.istio.io/exportTo"
+
+
+class Mesh:
+    """Every resource at one revision, with the lookups Istio does."""
+
+    def __init__(self, resources: list[Resource], settings: MeshSettings) -> None:
+        self.resources = resources
+        self.settings = settings
+        self._visibility: dict[Key, tuple[Resource, Visibility]] = {}
+        self._audience: dict[Visibility, list[str]] = {}
+        self._clients: dict[Key, list[str]] = {}
+
+    @cached_property
+    def by_key(self) -> dict[Key, Resource]:
+        """The first definition of each (kind, namespace, name)."""
+        out: dict[Key, Resource] = {}
+        for res in self.resources:
+            out.setdefault(res.key, res)
+        return out
+
+    @cached_property
+    def _by_kind(self) -> dict[str, list[Resource]]:
+        out: dict[str, list[Resource]] = {kind: [] for kind in NAMES}
+        for res in self.by_key.values():
+            out[res.kind].append(res)
+        return out
+
+    def of(self, kind: str) -> list[Resource]:
+        return self._by_kind.get(kind, [])
+
+    def get(self, kind: str, namespace: str, name: str) -> Resource | None:
+        return self.by_key.get((kind, namespace, name))
+
+    @cached_property
+    def namespaces(self) -> list[str]:
+        names = {res.namespace for res in self.by_key.values()} | {self.settings.root_namespace}
+        return sorted(names)
+
+    # visibility (exportTo)
+
+    def visibility(self, res: Resource) -> Visibility:
+        cached = self._visibility.get(res.key)
+        if cached is None or cached[0] is not res:
+            cached = self._visibility[res.key] = (res, self._export(res))
+        return cached[1]
+
+    def _export(self, res: Resource) -> Visibility:
+        if res.kind not in EXPORTED:
+            return EVERYONE
+        default = export_to(list(self.settings.export_to_defaults.get(res.kind, ("*",))), res.namespace)
+        if res.kind == "Service":  # the annotation, comma-separated
+            value = res.annotations.get(EXPORT_ANNOTATION)
+            if value is None:
+                return default
+            return export_to(split_annotation(value), res.namespace, default)
+        return export_to(res.spec.get("exportTo"), res.namespace, default)
+
+    def audience(self, vis: Visibility) -> list[str]:
+        """Namespaces to check on behalf of a visibility: the known ones it reaches, and OTHER."""
+        found = self._audience.get(vis)
+        if found is None:
+            found = [ns for ns in self.namespaces if vis.sees(ns)] + ([OTHER] if vis.everyone else [])
+            self._audience[vis] = found
+        return found
+
+    # gateways
+
+    def workload_namespace(self, gw: Resource) -> str:
+        """Where the gateway's pods run: config `gateway-namespaces`, else the Gateway's namespace."""
+        selector = gateway_selector(gw)
+        for pattern, namespace in self.settings.gateway_namespaces.items():
+            wanted = dict(part.split("=", 1) for part in pattern.split(",") if "=" in part)
+            if wanted and all(selector.get(k) == v for k, v in wanted.items()):
+                return namespace
+        return gw.namespace
+
+    def share_workload(self, a: Resource, b: Resource) -> bool:
+        """One selector is a subset of the other: some gateway pod runs both."""
+        if self.settings.scope_gateway_to_namespace and self.workload_namespace(a) != self.workload_namespace(b):
+            return False
+        sa, sb = gateway_selector(a).items(), gateway_selector(b).items()
+        return sa <= sb or sb <= sa
+
+    def gateway(self, ref: GatewayRef) -> Resource | None:
+        return None if ref.is_mesh else self.get("Gateway", ref.namespace, ref.name)
+
+    # clients and destination rules
+
+    def clients(self, vs: Resource) -> list[str]:
+        """Namespaces whose proxies apply this VirtualService: its mesh audience and gateway pods."""
+        found = self._clients.get(vs.key)
+        if found is None:
+            out: list[str] = []
+            vis = self.visibility(vs)
+            for ref in vs_gateways(vs):
+                if ref.is_mesh:
+                    out += self.audience(vis)
+                else:
+                    gw = self.gateway(ref)
+                    ns = self.workload_namespace(gw) if gw else ref.namespace
+                    if vis.sees(ns):
+                        out.append(ns)
+            found = self._clients[vs.key] = list(dict.fromkeys(out))
+        return found
+
+    @cached_property
+    def _se_namespaces(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for se in self.of("ServiceEntry"):
+            for host in se_hosts(se):
+                out.setdefault(host, set()).add(se.namespace)
+        return out
+
+    def service_namespaces(self, host: str) -> set[str]:
+        """The namespaces Istio treats as the host's own: the Service's, or its ServiceEntries'."""
+        out = set(self._se_namespaces.get(host, ()))
+        ns = H.service_namespace(host)
+        if ns:
+            out.add(ns)
+        return out
+
+    @cached_property
+    def _destination_rules(self) -> DestinationRuleLookup:
+        return DestinationRuleLookup(self.of("DestinationRule"), self.settings.root_namespace, self.visibility,
+                                     self.service_namespaces)
+
+    def destination_rules_for(self, host: str, client_ns: str, skip: str | None = None) -> list[Resource]:
+        """The DestinationRule(s) a client in `client_ns` uses for `host` (see `bot.dr_lookup`)."""
+        return self._destination_rules.destination_rules_for(host, client_ns, skip)
+
+    def all_clients_use_one_of(self, host: str) -> list[Resource] | None:
+        return self._destination_rules.all_clients_use_one_of(host)
+
+    def lookup_groups(self, host: str, clients: list[str]) -> Groups:
+        return self._destination_rules.lookup_groups(host, clients)
+
+    # routes and hosts
+
+    @cached_property
+    def routes(self) -> list[tuple[Resource, Destination]]:
+        """Every (VirtualService, destination) pair."""
+        return [(vs, d) for vs in self.of("VirtualService") for d in vs_destinations(vs)]
+
+    @cached_property
+    def _routes_by_target(self) -> dict[tuple[str, str | None], list[Resource]]:
+        out: dict[tuple[str, str | None], list[Resource]] = {}
+        for vs, d in self.routes:
+            users = out.setdefault((d.host, d.subset), [])
+            if not users or users[-1] is not vs:
+                users.append(vs)
+        return out
+
+    def subset_users(self, host: str, subset: str) -> list[Resource]:
+        return list(self._routes_by_target.get((host, subset), ()))
+
+    @cached_property
+    def _routes_by_host(self) -> dict[str, list[tuple[Resource, Destination]]]:
+        out: dict[str, list[tuple[Resource, Destination]]] = {}
+        for vs, d in self.routes:
+            out.setdefault(d.host, []).append((vs, d))
+        return out
+
+    def routes_to(self, pattern: str) -> list[tuple[Resource, Destination]]:
+        """(VirtualService, destination) pairs whose host `pattern` covers."""
+        if not pattern.startswith("*"):
+            return list(self._routes_by_host.get(pattern, ()))
+        return [(vs, d) for vs, d in self.routes if H.covers(pattern, d.host)]
+
+    @cached_property
+    def _defined_hosts(self) -> dict[str, list[Resource]]:
+        out: dict[str, list[Resource]] = {}
+        for se in self.of("ServiceEntry"):
+            for host in se_hosts(se):
+                out.setdefault(host, []).append(se)
+        for svc in self.of("Service"):
+            out.setdefault(service_host(svc), []).append(svc)
+        return out
+
+    def host_defined(self, host: str) -> list[Resource]:
+        """ServiceEntries and Services in the repository that define `host`."""
+        return list(self._defined_hosts.get(host, ()))
+

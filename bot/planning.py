@@ -1,0 +1,220 @@
+"""Staged apply plan: make before break.
+
+Dependencies between changed resources decide the order
+(https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfiguring-service-routes):
+subsets, Gateways, ServiceEntries and Services a route starts using are applied before the
+route; a route stops using something before that thing is removed. A DestinationRule that both
+gains a subset a route needs and loses one a route leaves is applied twice: first with both
+subsets, at the end as written.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from bot.changes import Change
+from bot.context import Context
+from bot.mesh import Mesh
+from bot.plan import Plan, Stage, Step
+from bot.resource import Key, Resource
+from bot.values import as_dict, as_list
+from bot.views import vs_destinations, vs_gateways
+
+Node = tuple[Key, str]  # (resource key, phase: "" | "transition")
+Entry = tuple[Step, bool, bool]  # (step, ordered against another, awaited by a later stage)
+
+
+def build_plan(ctx: Context) -> Plan:
+    if not ctx.changes or ctx.base is None:
+        return Plan(())
+    changes = {c.key: c for c in ctx.changes}
+    edges: set[tuple[Node, Node]] = set()
+    make_edges: set[tuple[Key, Key]] = set()  # DR must precede VS (subset added)
+    break_edges: set[tuple[Key, Key]] = set()  # VS must precede DR (subset removed)
+    added = {k: [dr.key for dr in drs] for k, drs in ctx.subsets.added.items()}
+    removed = {k: [dr.key] for k, dr in ctx.subsets.removed.items()}
+    created = {c.key for c in ctx.changes if c.change == "added"}
+    deleted = {c.key for c in ctx.changes if c.change == "removed"}
+    for change in ctx.changed("VirtualService"):
+        before = _uses(change.base)
+        after = _uses(change.head)
+        for use in after - before:  # what it starts to use must exist first
+            for dep in _counterparts(use, added, created, ctx.head):
+                if dep[0] == "DestinationRule":
+                    make_edges.add((dep, change.key))
+                else:
+                    edges.add(((dep, ""), (change.key, "")))
+        for use in before - after:  # what it stops using may go only afterwards
+            for dep in _counterparts(use, removed, deleted, ctx.base):
+                if dep[0] == "DestinationRule":
+                    break_edges.add((change.key, dep))
+                else:
+                    edges.add(((change.key, ""), (dep, "")))
+    both = {a for a, _ in make_edges} & {b for _, b in break_edges}
+    for dr, vs in make_edges:
+        edges.add(((dr, "transition" if dr in both else ""), (vs, "")))
+    for vs, dr in break_edges:
+        edges.add(((vs, ""), (dr, "")))
+    for dr in both:
+        edges.add(((dr, "transition"), (dr, "")))
+    if not edges:
+        steps = tuple(_step(c) for c in ctx.changes)
+        return Plan((Stage("Apply all changes in one step", steps, None),))
+    nodes: list[Node] = [(k, "") for k in changes] + [(k, "transition") for k in sorted(both)]
+    levels = _levels(nodes, edges)
+    linked = {n for edge in edges for n in edge}
+    needed = {a for a, b in edges if levels.get(b, 0) > levels.get(a, 0)}
+    count = max(levels.values()) + 1
+    stages: list[list[Entry]] = []
+    for level in range(count):
+        entries: list[Entry] = []
+        for node in nodes:
+            if levels[node] != level:
+                continue
+            change = changes[node[0]]
+            step = _transition(change) if node[1] else _step(change)
+            if node[0] in both and not node[1]:
+                step = Step(step.action, step.resource, step.source, note="final version: drops the old subsets")
+            entries.append((step, node in linked, node in needed))
+        stages.append(entries)
+    all_steps = [[s for s, _, _ in st] for st in stages]
+    return Plan(tuple(_stage(i, st, i == count - 1, all_steps) for i, st in enumerate(stages)))
+
+
+def _uses(vs: Resource | None) -> set[tuple[str, str]]:
+    """What a VirtualService depends on: ("subset", host/subset), ("gateway", ns/name), ("host", host)."""
+    if vs is None:
+        return set()
+    out = set()
+    for d in vs_destinations(vs):
+        out.add(("host", d.host))
+        if d.subset:
+            out.add(("subset", f"{d.host}/{d.subset}"))
+    for g in vs_gateways(vs):
+        if not g.is_mesh:
+            out.add(("gateway", f"{g.namespace}/{g.name}"))
+    return out
+
+
+def _counterparts(use: tuple[str, str], subsets: dict[tuple[str, str], list[Key]], changed: set[Key],
+                  mesh: Mesh) -> list[Key]:
+    """The changed resources that a use depends on.
+
+    `subsets` maps (host, subset) to the DestinationRules the change extends or shrinks with it;
+    `changed` holds the keys the change creates (or deletes); `mesh` is the revision where they exist.
+    """
+    what, value = use
+    if what == "subset":
+        host, _, subset = value.rpartition("/")
+        return subsets.get((host, subset), [])
+    if what == "gateway":
+        ns, _, name = value.partition("/")
+        key = ("Gateway", ns, name)
+        return [key] if key in changed else []
+    return [r.key for r in mesh.host_defined(value) if r.key in changed]
+
+
+def _levels(nodes: list[Node], edges: set[tuple[Node, Node]]) -> dict[Node, int]:
+    """Longest-path layering; a cycle (contradictory order) puts its members in the last stage."""
+    preds: dict[Node, set[Node]] = {n: set() for n in nodes}
+    for a, b in edges:
+        if a in preds and b in preds:
+            preds[b].add(a)
+    levels: dict[Node, int] = {}
+    remaining = set(nodes)
+    while remaining:
+        ready = [n for n in remaining if preds[n] <= levels.keys()]
+        if not ready:
+            top = max(levels.values(), default=-1) + 1
+            for n in remaining:
+                levels[n] = top
+            break
+        for n in ready:
+            levels[n] = max((levels[p] + 1 for p in preds[n]), default=0)
+            remaining.discard(n)
+    return levels
+
+
+def _step(change: Change) -> Step:
+    if change.head is not None:
+        return Step("apply", change.head.ref(), change.head.source)
+    return Step("delete", change.resource.ref(), change.resource.source)
+
+
+def _transition(change: Change) -> Step:
+    """The DestinationRule as at head plus the subsets it loses: nothing breaks while routes move."""
+    base, head = change.base, change.head
+    if base is None or head is None:  # a transition is planned only for a modified DestinationRule
+        raise ValueError(f"no transition for a change that {change.change} {change.resource.display}")
+    keep = [s for s in as_list(base.spec.get("subsets"))
+            if as_dict(s).get("name") not in {as_dict(h).get("name") for h in as_list(head.spec.get("subsets"))}]
+    names = ", ".join(str(as_dict(s).get("name")) for s in keep)
+    return Step("apply", head.ref(), _with_subsets(head, keep),
+                note=f"transition version: as at head, still keeping subset {names} until routes have moved")
+
+
+def _with_subsets(head: Resource, extra: list[Any]) -> str:
+    """The head document's text with `extra` subsets appended; comments kept (round-trip YAML)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    try:
+        doc = yaml.load(head.source) if not head.from_list else None
+    except Exception:  # noqa: BLE001 - fall back to a plain dump below
+        doc = None
+    if not isinstance(doc, dict):
+        import yaml as pyyaml
+
+        body = dict(head.body)
+        spec = dict(as_dict(body.get("spec")))
+        spec["subsets"] = list(as_list(spec.get("subsets"))) + extra
+        body["spec"] = spec
+        return "---\n" + pyyaml.safe_dump(body, sort_keys=False)
+    spec = doc.setdefault("spec", {})
+    subsets = spec.get("subsets")
+    if not isinstance(subsets, list):
+        subsets = spec["subsets"] = []
+    subsets.extend(extra)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return "---\n" + out.getvalue()
+
+
+def _phrase(step: Step) -> str:
+    name = step.resource.display
+    if step.note.startswith("transition"):
+        return f"add the new subsets to {name} (old ones kept)"
+    if step.note.startswith("final"):
+        return f"remove the old subsets from {name}"
+    return ("apply " if step.action == "apply" else "delete ") + name
+
+
+def _stage(index: int, entries: list[Entry], last: bool, all_stages: list[list[Step]]) -> Stage:
+    steps = [s for s, _, _ in entries]
+    ordered = [_phrase(s) for s, linked, _ in entries if linked]
+    loose = [s for s, linked, _ in entries if not linked]
+    parts = ordered[:3] + ([f"and {len(ordered) - 3} more"] if len(ordered) > 3 else [])
+    if loose:
+        plural = "s" if len(loose) != 1 else ""
+        parts.append(f"{'the ' if ordered else ''}{len(loose)} change{plural} with no ordering hazard")
+    title = "; ".join(parts)
+    title = title[0].upper() + title[1:]
+    wait = None
+    if not last:
+        awaited = [s.resource for s, _, needed in entries if needed and s.action == "apply"]
+        if awaited:
+            wait = " && ".join(
+                f"istioctl x wait --for=distribution {r.kind} {r.name}.{r.namespace}" for r in awaited)
+        else:
+            wait = "sleep 10  # deletions cannot be waited on: give proxies a few seconds"
+    notes = []
+    for file in sorted({s.resource.file for s in steps if s.action == "apply"}):
+        others = sorted({i + 1 for i, st in enumerate(all_stages) for s in st
+                         if s.action == "apply" and s.resource.file == file and i != index})
+        if others:
+            word = "stage" if len(others) == 1 else "stages"
+            notes.append(f"{file} also holds documents of {word} {', '.join(map(str, others))}: "
+                         f"apply only this stage's documents (--plan-dir writes them to stage-{index + 1}.yaml)")
+    return Stage(title, tuple(steps), wait, tuple(notes))

@@ -1,0 +1,82 @@
+"""One document's value: yaml-rs where it reads as libyaml would, libyaml otherwise.
+
+yaml-rs (a Rust loader) reads a document about 7x faster than libyaml composing and building the
+same values. It is used only when the text has none of the constructs on which YAML 1.2 and
+PyYAML's YAML 1.1 disagree or that need checks of our own (`RISKS`); everything else, and anything
+yaml-rs rejects, goes through libyaml, which also words the errors. tests/test_fast_reading.py
+checks that both paths agree.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.reading.libyaml import compose
+
+try:
+    import yaml_rs as _fast
+except ImportError:  # a platform without a wheel: libyaml alone, slower but the same results
+    _fast = None  # type: ignore[assignment]
+
+# Text on which yaml-rs could disagree with PyYAML, or that needs checks of our own: anchors and
+# aliases (alias bombs), tags, merge keys, `...`, complex keys, tabs, deep indentation (the Rust
+# parser recurses), characters libyaml rejects or reads as line breaks, block scalars (yaml-rs reads an
+# empty one as a newline), and plain scalars where YAML 1.1 and 1.2 differ: yes/no/on/off are
+# booleans, `0777` octal, `1:20` base 60, `1e3` text in 1.1 only; yaml-rs also reads `_1` as 1. Simple
+# integers and decimals (`9080`, `-1`, `0.5`), durations (`30s`) and addresses (`10.0.0.1`) read the
+# same in both. A scalar starts after white space, `[`, `{` or `,`. Each pattern starts with a literal
+# or a character class, so `re` scans for it quickly; one pattern with alternatives measured slower.
+_ENDS = r"(?=[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
+_NOT_AT_START = r"[^\s\[{,]"  # in a negative lookbehind: the scalar starts here
+_NUMERIC = "[0-9a-fA-FxXoO_:+.-]"
+_FLOW_ITEM = r'"[^"\\\n]*"|\'[^\'\n]*\'|[A-Za-z0-9*][A-Za-z0-9._/*-]*'
+RISKS = tuple(re.compile(p, re.M) for p in (
+    r"[^\n\x20\x22-\x25\x27-\x3b\x3d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+    r"\U00010000-\U0010ffff]",  # & ! < tab, lone CR, NEL, BOM, line separators, control characters
+    r"\n(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))",  # `...`, 200 columns deep, empty or explicit keys
+    r"[\]}\[{,](?:(?<=[\]}])[ \t]*:(?:[ \t]|$)|(?<=[\[{,])[ \t]*\?)",  # a flow collection as a key; `?` in flow
+    # a flow collection other than `{}` or a one-line list of names, numbers and quoted strings: in
+    # flow context YAML 1.1 takes `?` and `:` as indicators where 1.2 reads them as text
+    rf"[\[{{](?<!{_NOT_AT_START}.)(?!(?<=\{{)[ \t]*\}}"
+    rf"|(?<=\[)(?:[ \t]*(?:{_FLOW_ITEM})[ \t]*(?:,(?=[ \t]*[^\s\]])|(?=[ \t]*\])))*[ \t]*\])",
+    rf"(?:no|No|NO|on|On|ON)(?<!{_NOT_AT_START}..){_ENDS}",
+    rf"(?:yes|Yes|YES|off|Off|OFF)(?<!{_NOT_AT_START}...){_ENDS}",
+    r"[|>](?<![^\s\[{,:-].)[-+0-9]*[ \t]*(?:#.*)?$",  # a block scalar
+    rf"[-+._0-9](?<!{_NOT_AT_START}.)"  # a number-like scalar that is not a simple integer or decimal
+    rf"(?!(?<=-)-*{_ENDS})(?!(?<=-)(?:0|[1-9][0-9]*)(?:\.[0-9]+)?{_ENDS})"
+    rf"(?!(?<=[1-9])[0-9]*(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"
+    rf"(?![0-9a-fA-FxXoO_:+-]*\.[0-9a-fA-FxXoO_:+-]*\.){_NUMERIC}*{_ENDS}",
+))
+_FIRST_LINE_RISK = re.compile(r"(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))", re.M)
+_LEADING = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n|%[^\n]*\n|---[ \t]*(?:#[^\n]*)?\r?\n)*")
+
+
+def usable() -> bool:
+    """Whether yaml-rs is installed (a platform without a wheel reads everything with libyaml)."""
+    return _fast is not None
+
+
+def risky(text: str) -> bool:
+    """Whether `text` (a document, CRLF read as LF) must be read by libyaml."""
+    return _FIRST_LINE_RISK.match(text) is not None or any(rx.search(text) for rx in RISKS)
+
+
+def read(chunk: str, safe: bool = False) -> tuple[int | None, Any]:
+    """(0-based line of the document's root in `chunk`, its value), or (None, None) for no document.
+
+    `safe`: `risky` is already known to be False for this text. Raises what `compose` raises.
+    """
+    text = chunk.replace("\r\n", "\n") if "\r" in chunk else chunk  # YAML reads CRLF as LF
+    if _fast is not None and (safe or not risky(text)):
+        try:
+            body = _fast.loads(text, parse_datetime=False)
+        except Exception:  # noqa: BLE001, S110 - libyaml decides, and words the error
+            pass
+        else:
+            if body is None:
+                return None, None
+            lead = _LEADING.match(text)
+            return text.count("\n", 0, lead.end() if lead else 0), body
+    node, body = compose(chunk)
+    return (None, None) if node is None else (node.start_mark.line, body)

@@ -1,0 +1,66 @@
+"""A file's text -> its documents, and the text tests that decide what is worth parsing.
+
+Documents are split on `---` lines; a cheap text test (`RELEVANT`) drops files and documents that
+cannot hold one of our kinds (most of a GitOps repository) before any YAML parsing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+
+from bot.kinds import MANIFEST_KINDS
+
+SEPARATOR = re.compile(r"---(?<![^\n]---)(?=[ \t\r]|$)", re.M)  # at a line start; literal first: fast
+# `kind: <one of ours>` as a YAML key (after white space or `- `) or a JSON one ("kind": "...").
+# It starts with the literal `kind`, which `re` finds fast; the context is checked behind it.
+RELEVANT = re.compile(
+    r"""kind(?:(?<![^\n \t-]kind)[ \t]*:[ \t]*["']?|(?<=["']kind)["'][ \t]*:[ \t]*["'])"""
+    rf"""(?:{"|".join(MANIFEST_KINDS)}|List)\b""")
+RELEVANT_BYTES = re.compile(RELEVANT.pattern.encode())
+TEMPLATE = re.compile(r"\{\{-?\s*(?:\.|\$|include\b|if\b|range\b|end\b|template\b|with\b|define\b|toYaml\b|tpl\b)")
+_PREAMBLE = re.compile(r"(?:[ \t]*(?:#.*|%.*)?\r?\n)*\Z")
+
+
+def binary(data: bytes) -> bool:
+    return b"\0" in data[:8192]
+
+
+def may_matter(data: bytes) -> bool:
+    """False when a file read through the pre-filter surely yields nothing and says nothing."""
+    if binary(data):
+        return True  # a skip note
+    if RELEVANT_BYTES.search(data[3:] if data.startswith(b"\xef\xbb\xbf") else data):
+        return True
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return True  # a skip note
+    return False
+
+
+def documents(text: str, wanted: re.Pattern[str] | None = None) -> list[tuple[str, int]]:
+    """(text, 1-based first line) of each document; a leading preamble joins the next.
+
+    With `wanted`, only the documents in which it matches: the others are never cut out of the text.
+    """
+    starts = [m.start() for m in SEPARATOR.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+        if len(starts) > 1 and _PREAMBLE.match(text, 0, starts[1]):
+            del starts[1]  # only comments/directives before the first `---`: they belong to that document
+    if wanted is None:
+        picked: Iterable[int] = range(len(starts))
+    else:
+        picked = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in wanted.finditer(text)})
+    out = []
+    line, prev = 1, 0
+    for i in picked:
+        start = starts[i]
+        line += text.count("\n", prev, start)
+        prev = start
+        out.append((text[start:starts[i + 1] if i + 1 < len(starts) else len(text)], line))
+    return out

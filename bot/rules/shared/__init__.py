@@ -1,0 +1,1 @@
+"""Helpers shared by several rules (a rule never imports another rule)."""
