@@ -7,11 +7,11 @@ from typing import Any
 from bot.istio.cert_coverage import TlsServer, cert_covers, coverage, misdirections, read_servers
 
 
-def https(hosts: list[str], secret: str | None = "shared", port: int = 443, mode: str = "SIMPLE",
+def https(hosts: list[str], credential: str | None = "shared", port: int = 443, mode: str = "SIMPLE",
           protocol: str = "HTTPS", **tls: Any) -> dict[str, Any]:
     settings = {"mode": mode, **tls}
-    if secret:
-        settings["credentialName"] = secret
+    if credential:
+        settings["credentialName"] = credential
     return {"port": {"number": port, "name": f"https-{port}", "protocol": protocol}, "hosts": hosts, "tls": settings}
 
 
@@ -25,10 +25,10 @@ def pairs(servers: list[TlsServer], **kw: Any) -> set[tuple[str, str, tuple[str,
 
 
 def test_reading_servers() -> None:
-    servers = gateway("gw", https(["edge/a.example.com"]), https(["b.example.com"], mode="PASSTHROUGH", secret=None),
+    servers = gateway("gw", https(["edge/a.example.com"]), https(["b.example.com"], mode="PASSTHROUGH", credential=None),
                       https(["c.example.com"], protocol="TLS"), {"port": {"number": 80, "protocol": "HTTP"}, "hosts": ["*"]},
-                      https(["d.example.com"], secret=None, serverCertificate="/c.pem", privateKey="/k.pem"),
-                      https(["e.example.com"], secret=None, credentialNames=["rsa", "ecdsa"]))
+                      https(["d.example.com"], credential=None, serverCertificate="/c.pem", privateKey="/k.pem"),
+                      https(["e.example.com"], credential=None, credentialNames=["rsa", "ecdsa"]))
     assert [s.index for s in servers] == [0, 1, 2, 4, 5]
     assert servers[0].hosts == ("a.example.com",) and servers[0].terminating
     assert servers[1].passthrough and not servers[1].terminating
@@ -51,8 +51,8 @@ def test_same_credential_on_two_gateways() -> None:
 
 
 def test_wildcard_certificate_covers_another_servers_host() -> None:
-    servers = gateway("www", https(["*.example.com"], secret="wildcard")) + gateway("shop", https(["shop.example.com"],
-                                                                                               secret="shop-cert"))
+    servers = gateway("www", https(["*.example.com"], credential="wildcard")) + gateway("shop", https(["shop.example.com"],
+                                                                                               credential="shop-cert"))
     assert pairs(servers) == {("www[0]", "shop[0]", ("shop.example.com",))}
     # the other way round: the specific certificate does not cover the wildcard's hosts
     assert coverage(servers)["secret:shop-cert"] == {"shop.example.com"}
@@ -75,8 +75,8 @@ def test_no_reuse_across_ports_binds_or_passthrough() -> None:
 
 
 def test_passthrough_victim_only_on_request() -> None:
-    servers = gateway("a", https(["*.example.com"], secret="wildcard")) + \
-        gateway("b", https(["db.example.com"], mode="PASSTHROUGH", secret=None))
+    servers = gateway("a", https(["*.example.com"], credential="wildcard")) + \
+        gateway("b", https(["db.example.com"], mode="PASSTHROUGH", credential=None))
     assert pairs(servers) == set()
     assert pairs(servers, passthrough_victims=True) == {("a[0]", "b[0]", ("db.example.com",))}
 
@@ -89,7 +89,7 @@ def test_one_server_for_both_hosts_is_the_fix() -> None:
 
 
 def test_known_certificate_names_extend_coverage() -> None:
-    servers = gateway("a", https(["a.example.com"], secret="a-cert")) + gateway("b", https(["b.example.com"], secret="b-cert"))
+    servers = gateway("a", https(["a.example.com"], credential="a-cert")) + gateway("b", https(["b.example.com"], credential="b-cert"))
     assert pairs(servers) == set()
     assert pairs(servers, dns_names={"secret:a-cert": ["a.example.com", "b.example.com"]}) == \
         {("a[0]", "b[0]", ("b.example.com",))}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from bot.analyze import load_config
 from bot.rules import RULE_IDS
 
 ROOT = Path(__file__).parent / "rules-next"

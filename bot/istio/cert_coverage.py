@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import as_dict, as_list, as_str
+from bot.values import as_dict, as_list, as_str
 
 PASSTHROUGH_MODES = ("PASSTHROUGH", "AUTO_PASSTHROUGH")
 

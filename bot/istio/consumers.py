@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import hosts as H
 from bot.istio.sidecar_scope import VirtualServiceDef, destinations_for
-from bot.model import as_str
+from bot.values import as_str
 from bot.visibility import EVERYONE, Visibility
 
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import as_dict, as_list, as_str
+from bot.values import as_dict, as_list, as_str
 from bot.visibility import Visibility
 
 

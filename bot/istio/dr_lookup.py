@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import hosts as H
-from bot.model import as_dict, as_list, as_str, str_labels
+from bot.values import as_dict, as_list, as_str, str_labels
 
 PUBLIC, PRIVATE = "*", "."
 
@@ -132,6 +132,7 @@ def _applied(found: list[Rule], client_namespace: str, labels: Mapping[str, str]
     matches wins; otherwise the selector-less rules (Istio keeps the last one of them)."""
     if labels is not None:
         for rule in found:
-            if rule.selector is not None and rule.namespace == client_namespace and set(rule.selector) <= set(labels.items()):
+            if (rule.selector is not None and rule.namespace == client_namespace
+                    and set(rule.selector) <= set(labels.items())):
                 return (rule,)
     return tuple(r for r in found if r.selector is None)

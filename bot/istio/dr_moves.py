@@ -22,7 +22,7 @@ from typing import Any
 
 from bot import hosts as H
 from bot.istio.dr_lookup import Rule, lookup
-from bot.model import as_dict, as_list, as_str, canonical
+from bot.values import as_dict, as_list, as_str, canonical
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,10 @@ def risks(move: Move, used_subsets: Iterable[str]) -> MoveRisks:
     old, new = move.old.subsets, move.new.subsets
     used = set(used_subsets)
     missing = tuple(sorted(s for s in used if s in old and s not in new))
-    changed = tuple(sorted(s for s in old if s in new and canonical(old[s].get("labels")) != canonical(new[s].get("labels"))))
-    export = sorted(map(str, as_list(move.old.spec.get("exportTo")))) != sorted(map(str, as_list(move.new.spec.get("exportTo"))))
+    changed = tuple(sorted(s for s in old if s in new
+                           and canonical(old[s].get("labels")) != canonical(new[s].get("labels"))))
+    export = (sorted(map(str, as_list(move.old.spec.get("exportTo"))))
+              != sorted(map(str, as_list(move.new.spec.get("exportTo")))))
     policy = canonical(move.old.spec.get("trafficPolicy")) != canonical(move.new.spec.get("trafficPolicy"))
     return MoveRisks(missing, changed, export, policy)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import hosts as H
-from bot.model import as_dict, as_list, as_str
+from bot.values import as_dict, as_list, as_str
 
 ROUTE_TYPES = ("http", "tls", "tcp")
 _HTTP = ("HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB")

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import as_dict, as_list, as_str, str_labels
+from bot.values import as_dict, as_list, as_str, str_labels
 
 STRICT, PERMISSIVE, DISABLE = "STRICT", "PERMISSIVE", "DISABLE"
 ISTIO_MUTUAL = "ISTIO_MUTUAL"
@@ -174,7 +174,8 @@ class PortMapping:
     target_name: str | None = None
 
 
-def service_ports(service_spec: Mapping[str, Any], container_ports: Mapping[str, int] | None = None) -> list[PortMapping]:
+def service_ports(service_spec: Mapping[str, Any],
+                  container_ports: Mapping[str, int] | None = None) -> list[PortMapping]:
     """The ports of a Kubernetes Service with their target ports.
 
     A named targetPort is resolved with `container_ports` (name -> number, from the pods' spec) when

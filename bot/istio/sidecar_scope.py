@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import hosts as H
-from bot.model import as_dict, as_list, as_str, str_labels
+from bot.values import as_dict, as_list, as_str, str_labels
 from bot.visibility import Visibility
 
 ANY_NAMESPACE = "*"
@@ -52,8 +52,8 @@ def read_sidecar(namespace: str, name: str, spec: Mapping[str, Any]) -> SidecarC
         port = as_dict(entry.get("port"))
         number = port.get("number")
         protocol = (as_str(port.get("protocol")) or "").upper()
-        limit = number if isinstance(number, int) and not isinstance(number, bool) and number and protocol != "HTTP_PROXY" \
-            else None
+        numeric = isinstance(number, int) and not isinstance(number, bool) and number
+        limit = number if numeric and protocol != "HTTP_PROXY" else None
         hosts = tuple(h for h in (as_str(x) for x in as_list(entry.get("hosts"))) if h)
         listeners.append(Listener(hosts, limit))
     mode = as_str(as_dict(spec.get("outboundTrafficPolicy")).get("mode"))
@@ -264,7 +264,8 @@ def scope(namespace: str, labels: Mapping[str, str] | None, sidecars: Sequence[S
             if imports_service(hosts, svc.host, svc.namespace):
                 chosen[svc.host] = _prefer(chosen.get(svc.host), svc, namespace)
         for vs in virtual_services:
-            if vs.bound_to_mesh and vs.visibility.sees(namespace) and imports_virtual_service(hosts, vs.hosts, vs.namespace):
+            if (vs.bound_to_mesh and vs.visibility.sees(namespace)
+                    and imports_virtual_service(hosts, vs.hosts, vs.namespace)):
                 vss[(vs.namespace, vs.name)] = vs
     pulled: set[str] = set()
     for vs in vss.values():
