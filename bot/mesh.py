@@ -12,7 +12,7 @@ from functools import cached_property
 
 from bot import hosts as H
 from bot.config import MeshSettings
-from bot.dr_lookup import DestinationRuleLookup, Groups
+from bot.istio.dr_lookup import DestinationRuleIndex, Lookup, Rule, read_rule
 from bot.kinds import EXPORTED, NAMES
 from bot.resource import Key, Resource
 from bot.views import Destination, GatewayRef, gateway_selector, se_hosts, service_host, vs_destinations, vs_gateways
@@ -141,19 +141,44 @@ class Mesh:
         return out
 
     @cached_property
-    def _destination_rules(self) -> DestinationRuleLookup:
-        return DestinationRuleLookup(self.of("DestinationRule"), self.settings.root_namespace, self.visibility,
-                                     self.service_namespaces)
+    def _rules(self) -> dict[tuple[str, str], tuple[Rule, Resource]]:
+        """(namespace, name) -> the DestinationRule as the lookup reads it, and the resource."""
+        out = {}
+        for dr in self.of("DestinationRule"):
+            rule = read_rule(dr.namespace, dr.name, dr.spec)
+            if rule is not None:
+                out[(dr.namespace, dr.name)] = (rule, dr)
+        return out
+
+    @cached_property
+    def dr_index(self) -> DestinationRuleIndex:
+        """Istio's DestinationRule lookup over this snapshot (see `bot.istio.dr_lookup`)."""
+        default = self.settings.export_to_defaults.get("DestinationRule", ("*",))
+        return DestinationRuleIndex((rule for rule, _ in self._rules.values()), self.settings.root_namespace,
+                                    self.service_namespaces, default)
+
+    def rule_resource(self, rule: Rule) -> Resource:
+        return self._rules[(rule.namespace, rule.name)][1]
+
+    def resources_of(self, rules: tuple[Rule, ...] | list[Rule]) -> list[Resource]:
+        return [self._rules[(r.namespace, r.name)][1] for r in rules]
+
+    def dr_lookup(self, host: str, client_ns: str, skip: str | None = None) -> Lookup:
+        """Where the DestinationRule lookup of a client in `client_ns` for `host` ends, and what it gets."""
+        return self.dr_index.lookup(host, client_ns, skip=skip)
 
     def destination_rules_for(self, host: str, client_ns: str, skip: str | None = None) -> list[Resource]:
-        """The DestinationRule(s) a client in `client_ns` uses for `host` (see `bot.dr_lookup`)."""
-        return self._destination_rules.destination_rules_for(host, client_ns, skip)
+        """The DestinationRule(s) a client in `client_ns` uses for `host` (see `bot.istio.dr_lookup`);
+        `skip` leaves the rules of one namespace out."""
+        return self.resources_of(self.dr_index.applied(host, client_ns, skip))
 
     def all_clients_use_one_of(self, host: str) -> list[Resource] | None:
-        return self._destination_rules.all_clients_use_one_of(host)
+        found = self.dr_index.all_clients_use_one_of(host)
+        return None if found is None else self.resources_of(found)
 
-    def lookup_groups(self, host: str, clients: list[str]) -> Groups:
-        return self._destination_rules.lookup_groups(host, clients)
+    def lookup_groups(self, host: str, clients: list[str]) -> list[tuple[list[str], list[Resource]]]:
+        """The DestinationRules each client namespace uses for `host`, alike clients grouped."""
+        return [(group, self.resources_of(rules)) for group, rules in self.dr_index.lookup_groups(host, clients)]
 
     # routes and hosts
 
