@@ -12,6 +12,7 @@ from functools import cached_property
 
 from bot import hosts as H
 from bot.config import MeshSettings
+from bot.istio.delegation import DelegateRef, delegate_refs, delegation_problem, is_delegate
 from bot.istio.dr_lookup import DestinationRuleIndex, Lookup, Rule, read_rule
 from bot.kinds import EXPORTED, NAMES
 from bot.resource import Key, Resource
@@ -108,10 +109,19 @@ class Mesh:
     # clients and destination rules
 
     def clients(self, vs: Resource) -> list[str]:
-        """Namespaces whose proxies apply this VirtualService: its mesh audience and gateway pods."""
+        """Namespaces whose proxies apply this VirtualService: its mesh audience and gateway pods.
+
+        A delegate is applied only merged into its roots, with the root's exportTo and gateways
+        (`pilot/pkg/model/virtualservice_controller.go` mergeVirtualServices): its clients are theirs.
+        """
         found = self._clients.get(vs.key)
         if found is None:
             out: list[str] = []
+            if is_delegate(vs.spec):
+                for root in self.roots(vs):
+                    out += self.clients(root)
+                found = self._clients[vs.key] = list(dict.fromkeys(out))
+                return found
             vis = self.visibility(vs)
             for ref in vs_gateways(vs):
                 if ref.is_mesh:
@@ -123,6 +133,30 @@ class Mesh:
                         out.append(ns)
             found = self._clients[vs.key] = list(dict.fromkeys(out))
         return found
+
+    # delegation
+
+    @cached_property
+    def _delegating(self) -> dict[tuple[str, str], list[tuple[Resource, DelegateRef]]]:
+        """(namespace, name) of a delegate -> the VirtualServices whose routes name it."""
+        out: dict[tuple[str, str], list[tuple[Resource, DelegateRef]]] = {}
+        for vs in self.of("VirtualService"):
+            for ref in delegate_refs(vs.spec, vs.namespace):
+                out.setdefault(ref.key, []).append((vs, ref))
+        return out
+
+    def delegations_to(self, namespace: str, name: str) -> list[tuple[Resource, DelegateRef]]:
+        """(root, route) pairs naming the VirtualService namespace/name as their delegate."""
+        return self._delegating.get((namespace, name), [])
+
+    def roots(self, delegate: Resource) -> list[Resource]:
+        """The VirtualServices whose routes take this delegate's: it has no hosts and is visible to
+        their namespace (`bot.istio.delegation`)."""
+        out = []
+        for root, ref in self.delegations_to(delegate.namespace, delegate.name):
+            if delegation_problem(ref, root.namespace, delegate.spec, self.visibility(delegate)) is None:
+                out.append(root)
+        return list(dict.fromkeys(out))
 
     @cached_property
     def _se_namespaces(self) -> dict[str, set[str]]:
