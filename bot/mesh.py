@@ -113,11 +113,13 @@ class Mesh:
 
         A delegate is applied only merged into its roots, with the root's exportTo and gateways
         (`pilot/pkg/model/virtualservice_controller.go` mergeVirtualServices): its clients are theirs.
+        A VirtualService without hosts that no root in the repository names is read as if applied
+        on its own (its roots, if any, are elsewhere).
         """
         found = self._clients.get(vs.key)
         if found is None:
             out: list[str] = []
-            if is_delegate(vs.spec):
+            if is_delegate(vs.spec) and self.delegations_to(vs.namespace, vs.name):
                 for root in self.roots(vs):
                     out += self.clients(root)
                 found = self._clients[vs.key] = list(dict.fromkeys(out))
