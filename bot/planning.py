@@ -3,7 +3,8 @@
 Dependencies between changed resources decide the order
 (https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfiguring-service-routes):
 subsets, Gateways, ServiceEntries and Services a route starts using are applied before the
-route; a route stops using something before that thing is removed. A DestinationRule that both
+route; a route stops using something before that thing is removed, and moves off a host before a
+Gateway change stops serving it. A DestinationRule that both
 gains a subset a route needs and loses one a route leaves is applied twice: first with both
 subsets, at the end as written.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from bot.changes import Change
 from bot.context import Context
+from bot.istio.gateway_hosts import read_server_hosts, unserved_hosts
 from bot.mesh import Mesh
 from bot.plan import Plan, Stage, Step
 from bot.resource import Key, Resource
@@ -51,6 +53,7 @@ def build_plan(ctx: Context) -> Plan:
                     break_edges.add((change.key, dep))
                 else:
                     edges.add(((change.key, ""), (dep, "")))
+    edges |= _unserving_edges(ctx)
     both = {a for a, _ in make_edges} & {b for _, b in break_edges}
     for dr, vs in make_edges:
         edges.add(((dr, "transition" if dr in both else ""), (vs, "")))
@@ -80,6 +83,24 @@ def build_plan(ctx: Context) -> Plan:
         stages.append(entries)
     all_steps = [[s for s, _, _ in st] for st in stages]
     return Plan(tuple(_stage(i, st, i == count - 1, all_steps) for i, st in enumerate(stages)))
+
+
+def _unserving_edges(ctx: Context) -> set[tuple[Node, Node]]:
+    """A VirtualService change goes before a Gateway change that stops serving hosts it routed
+    (`bot.istio.gateway_hosts`): moved off first, the gateway never answers 404 for it."""
+    out: set[tuple[Node, Node]] = set()
+    vs_changes = [c for c in ctx.changed("VirtualService") if c.base is not None]
+    for gw in ctx.changed("Gateway"):
+        if gw.base is None or gw.head is None or not vs_changes:
+            continue
+        before = read_server_hosts(gw.base.namespace, gw.base.spec)
+        after = read_server_hosts(gw.head.namespace, gw.head.spec)
+        for change in vs_changes:
+            vs = change.base
+            if vs is not None and any((g.namespace, g.name) == (gw.namespace, gw.name) for g in vs_gateways(vs)) \
+                    and unserved_hosts(vs.namespace, vs.spec, before, after):
+                out.add(((change.key, ""), (gw.key, "")))
+    return out
 
 
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:

@@ -20,6 +20,7 @@ from bot.rules import (
     subset_policy_unused,
     subset_remove_order,
     vs_fragment_conflict,
+    vs_host_unserved,
     vs_unreachable_rule,
 )
 from bot.rules.base import Rule
@@ -37,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     exportto_narrowed,
     dr_lookup_path,
     vs_fragment_conflict,
+    vs_host_unserved,
     dr_fragment_conflict,
     dr_tls_conflict,
     ingress_bypasses_subsets,

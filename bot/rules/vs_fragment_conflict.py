@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.resource import Resource
 from bot.istio.gateway_hosts import fragments_meet, route_types
+from bot.resource import Resource
 from bot.rules.base import BEST_PRACTICES, finding, losers
 from bot.rules.shared.routes import is_catch_all, match_key
 from bot.rules.shared.served import server_hosts
