@@ -68,3 +68,14 @@ def test_gateway_shared_certificate_says_which_host_gets_404() -> None:
 def test_vs_host_unserved_names_the_host_and_the_virtual_service() -> None:
     f = only("vs-host-unserved/fires-namespace-filter-narrowed")
     assert "shop.example.com" in f.message and "VirtualService shop/storefront" in f.message and "404" in f.message
+
+
+def test_exportto_narrowed_names_the_client_configuration_that_proves_use() -> None:
+    f = only("exportto-narrowed/fires-service-annotation-client-dr")
+    assert "DestinationRule web/details-client" in f.message and "nothing in this repository" not in f.message
+    assert [r.display for r in f.related] == ["DestinationRule web/details-client"]
+    f = only("exportto-narrowed/fires-dr-exportto-client-vs")
+    assert "VirtualService web/details" in f.message and "TLS ISTIO_MUTUAL" in f.message
+    f = only("exportto-narrowed/fires-delegate-hidden-from-root")
+    assert "delegate of VirtualService edge/shop (route /cart)" in f.message
+    assert "web.shop.svc.cluster.local" in f.message
