@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.changes import Change
 from bot.context import Context
+from bot.istio.delegation import delegate_refs
 from bot.istio.gateway_hosts import read_server_hosts, unserved_hosts
 from bot.mesh import Mesh
 from bot.plan import Plan, Stage, Step
@@ -104,7 +105,8 @@ def _unserving_edges(ctx: Context) -> set[tuple[Node, Node]]:
 
 
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:
-    """What a VirtualService depends on: ("subset", host/subset), ("gateway", ns/name), ("host", host)."""
+    """What a VirtualService depends on: ("subset", host/subset), ("gateway", ns/name), ("host", host),
+    ("delegate", ns/name)."""
     if vs is None:
         return set()
     out = set()
@@ -115,6 +117,8 @@ def _uses(vs: Resource | None) -> set[tuple[str, str]]:
     for g in vs_gateways(vs):
         if not g.is_mesh:
             out.add(("gateway", f"{g.namespace}/{g.name}"))
+    for ref in delegate_refs(vs.spec, vs.namespace):
+        out.add(("delegate", f"{ref.namespace}/{ref.name}"))
     return out
 
 
@@ -129,9 +133,9 @@ def _counterparts(use: tuple[str, str], subsets: dict[tuple[str, str], list[Key]
     if what == "subset":
         host, _, subset = value.rpartition("/")
         return subsets.get((host, subset), [])
-    if what == "gateway":
+    if what in ("gateway", "delegate"):
         ns, _, name = value.partition("/")
-        key = ("Gateway", ns, name)
+        key = ("Gateway" if what == "gateway" else "VirtualService", ns, name)
         return [key] if key in changed else []
     return [r.key for r in mesh.host_defined(value) if r.key in changed]
 

@@ -30,3 +30,8 @@ def test_virtual_service_moves_off_before_the_gateway_stops_serving_its_host() -
 def test_deleted_virtual_service_goes_before_the_subsets_it_used() -> None:
     assert stages("subset-remove-order/fires-virtual-service-deleted-with-rule") == [
         ["delete VirtualService bookinfo/reviews"], ["delete DestinationRule bookinfo/reviews"]]
+
+
+def test_root_stops_delegating_before_the_delegate_is_deleted() -> None:
+    assert stages("reference-missing/near-miss-root-stops-delegating-first") == [
+        ["apply VirtualService edge/shop"], ["delete VirtualService cart/cart"]]

@@ -74,8 +74,16 @@ def test_exportto_narrowed_names_the_client_configuration_that_proves_use() -> N
     f = only("exportto-narrowed/fires-service-annotation-client-dr")
     assert "DestinationRule web/details-client" in f.message and "nothing in this repository" not in f.message
     assert [r.display for r in f.related] == ["DestinationRule web/details-client"]
-    f = only("exportto-narrowed/fires-dr-exportto-client-vs")
+    f = only("exportto-narrowed/fires-policy-lost-dr-exportto-client-vs")
     assert "VirtualService web/details" in f.message and "TLS ISTIO_MUTUAL" in f.message
-    f = only("exportto-narrowed/fires-delegate-hidden-from-root")
+    f = only("exportto-narrowed/fires-root-loses-its-delegate")
     assert "delegate of VirtualService edge/shop (route /cart)" in f.message
     assert "web.shop.svc.cluster.local" in f.message
+
+
+def test_reference_missing_says_what_the_delegating_route_becomes() -> None:
+    f = only("reference-missing/fires-root-delegate-deleted")
+    assert "delegates /cart to VirtualService cart/cart, which this change deletes" in f.message
+    assert "web.shop.svc.cluster.local" in f.message and f.fix.startswith("remove the delegation")
+    f = only("reference-missing/fires-root-delegate-gains-hosts")
+    assert "has hosts" in f.message
