@@ -4,7 +4,8 @@ Dependencies between changed resources decide the order
 (https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfiguring-service-routes):
 subsets, Gateways, ServiceEntries and Services a route starts using are applied before the
 route; a route stops using something before that thing is removed, and moves off a host before a
-Gateway change stops serving it. A DestinationRule that both
+Gateway change stops serving it. A DestinationRule renamed or moved is applied under its new name (or
+namespace) before the old one is deleted. A DestinationRule that both
 gains a subset a route needs and loses one a route leaves is applied twice: first with both
 subsets, at the end as written.
 """
@@ -55,6 +56,8 @@ def build_plan(ctx: Context) -> Plan:
                 else:
                     edges.add(((change.key, ""), (dep, "")))
     edges |= _unserving_edges(ctx)
+    # a renamed or moved DestinationRule: the new one is applied (and awaited) before the old is deleted
+    edges |= {((new.key, ""), (old.key, "")) for old, new in ctx.subsets.moves}
     both = {a for a, _ in make_edges} & {b for _, b in break_edges}
     for dr, vs in make_edges:
         edges.add(((dr, "transition" if dr in both else ""), (vs, "")))

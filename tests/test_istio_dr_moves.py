@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.istio.consumers import read_client_config, users_losing
-from bot.istio.dr_lookup import read_rule
+from bot.istio.dr_lookup import DestinationRuleIndex, Rule, read_rule
 from bot.istio.dr_moves import DrVersion, clients_losing, pair_moves, risks
 from bot.visibility import Visibility
 
@@ -49,14 +50,16 @@ def test_risks_of_applying_both_at_once() -> None:
 
 def test_clients_losing_a_moved_rule() -> None:
     old, new = dr("bookinfo", "reviews"), dr("shop", "reviews", exportTo=["."])
-    before = [r for r in [read_rule(old.namespace, old.name, old.spec)] if r]
-    after = [r for r in [read_rule(new.namespace, new.name, new.spec)] if r]
+    def gets(*versions: DrVersion) -> Callable[[str], tuple[Rule, ...]]:
+        rules = [r for v in versions if (r := read_rule(v.namespace, v.name, v.spec))]
+        index = DestinationRuleIndex(rules, ROOT, lambda _: {"bookinfo"})
+        return lambda client: index.applied(REVIEWS, client)
+
     (move,) = pair_moves([old], [new])
-    assert clients_losing(REVIEWS, "bookinfo", before, after, move, ["shop", "web", ROOT], ROOT) == ["web", ROOT]
+    assert clients_losing(move, ["shop", "web", ROOT], gets(old), gets(new)) == ["web", ROOT]
     public = dr(ROOT, "reviews")
-    after = [r for r in [read_rule(public.namespace, public.name, public.spec)] if r]
     (move,) = pair_moves([old], [public])
-    assert clients_losing(REVIEWS, "bookinfo", before, after, move, ["shop", "web", ROOT], ROOT) == []
+    assert clients_losing(move, ["shop", "web", ROOT], gets(old), gets(public)) == []
 
 
 def test_client_side_configuration_proves_use() -> None:

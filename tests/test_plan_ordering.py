@@ -35,3 +35,12 @@ def test_deleted_virtual_service_goes_before_the_subsets_it_used() -> None:
 def test_root_stops_delegating_before_the_delegate_is_deleted() -> None:
     assert stages("reference-missing/near-miss-root-stops-delegating-first") == [
         ["apply VirtualService edge/shop"], ["delete VirtualService cart/cart"]]
+
+
+def test_renamed_or_moved_destination_rule_is_applied_before_the_old_one_is_deleted() -> None:
+    assert stages("dr-move-order/fires-rename") == [
+        ["apply DestinationRule bookinfo/reviews-subsets"], ["delete DestinationRule bookinfo/reviews"]]
+    assert stages("dr-move-order/near-miss-policy-moved-where-every-client-finds-it") == [
+        ["apply DestinationRule bookinfo/reviews"], ["delete DestinationRule istio-system/reviews"]]
+    first = plan("dr-move-order/fires-rename").stages[0]
+    assert first.wait and "DestinationRule reviews-subsets.bookinfo" in first.wait

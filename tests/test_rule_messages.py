@@ -87,3 +87,14 @@ def test_reference_missing_says_what_the_delegating_route_becomes() -> None:
     assert "web.shop.svc.cluster.local" in f.message and f.fix.startswith("remove the delegation")
     f = only("reference-missing/fires-root-delegate-gains-hosts")
     assert "has hosts" in f.message
+
+
+def test_dr_move_order_names_who_loses_what() -> None:
+    f = only("dr-move-order/fires-move-narrower-exportto")
+    assert "clients in shop" in f.message and "traffic policy" in f.message and "bookinfo," not in f.message
+    f = only("dr-move-order/fires-rename")
+    assert "replaces DestinationRule bookinfo/reviews" in f.message and "subsets v1 and v2" in f.message
+    f = only("dr-move-order/fires-short-host-moved")
+    assert "reviews.istio-system.svc.cluster.local" in f.message and f.fix.startswith("write the full host name")
+    f = only("dr-move-order/fires-rename-without-a-used-subset")
+    assert "without its subset v2" in f.message

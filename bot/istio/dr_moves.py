@@ -16,12 +16,12 @@ and the client takes the newer outright. Across namespaces nothing merges: the l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot import hosts as H
-from bot.istio.dr_lookup import Rule, lookup
+from bot.istio.dr_lookup import Rule
 from bot.values import as_dict, as_list, as_str, canonical
 
 
@@ -106,19 +106,14 @@ def risks(move: Move, used_subsets: Iterable[str]) -> MoveRisks:
     return MoveRisks(missing, changed, export, policy)
 
 
-def clients_losing(host: str, service_namespace: str | None, before: Sequence[Rule], after: Sequence[Rule],
-                   move: Move, clients: Iterable[str], root_namespace: str,
-                   default_export: Sequence[str] = ("*",)) -> list[str]:
-    """Client namespaces that used the old rule for `host` and do not get the new one afterwards."""
+def clients_losing(move: Move, clients: Iterable[str], before: Callable[[str], Iterable[Rule]],
+                   after: Callable[[str], Iterable[Rule]]) -> list[str]:
+    """Client namespaces that used the old rule and do not get the new one afterwards; `before(client)`
+    and `after(client)` are what a client gets for the host in each snapshot (`dr_lookup`)."""
     out = []
     for client in clients:
-        was = lookup(client, host, service_namespace, before, root_namespace, default_export).applied
-        now = lookup(client, host, service_namespace, after, root_namespace, default_export).applied
-        used_old = any((r.namespace, r.name) == (move.old.namespace, move.old.name) for r in was)
-        gets_new = any((r.namespace, r.name) == (move.new.namespace, move.new.name) for r in now)
+        used_old = any((r.namespace, r.name) == (move.old.namespace, move.old.name) for r in before(client))
+        gets_new = any((r.namespace, r.name) == (move.new.namespace, move.new.name) for r in after(client))
         if used_old and not gets_new:
             out.append(client)
     return out
-
-
-MAKE_BEFORE_BREAK = ("apply the new DestinationRule", "wait until it is distributed", "delete the old DestinationRule")

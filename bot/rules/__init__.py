@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.rules import (
     dr_fragment_conflict,
     dr_lookup_path,
+    dr_move_order,
     dr_tls_conflict,
     duplicate_resource,
     exportto_narrowed,
@@ -37,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     exportto_widened,
     exportto_narrowed,
     dr_lookup_path,
+    dr_move_order,
     vs_fragment_conflict,
     vs_host_unserved,
     dr_fragment_conflict,
