@@ -48,3 +48,10 @@ def test_config_rejects_unknown_rule_ids_and_keys() -> None:
         load_config("rules:\n  subset-missing: {sevrity: notice}\n")
     config = load_config("rules:\n  subset-missing: {severity: notice}\n")
     assert config.rule("subset-missing").severity and config.rule("subset-missing").severity.value == "notice"
+
+
+def test_config_mesh_outbound_mode() -> None:
+    assert load_config("").mesh_outbound_mode == "ALLOW_ANY"
+    assert load_config("mesh-outbound-mode: registry_only\n").mesh_outbound_mode == "REGISTRY_ONLY"
+    with pytest.raises(BotError, match="mesh-outbound-mode must be one of ALLOW_ANY, REGISTRY_ONLY"):
+        load_config("mesh-outbound-mode: DENY\n")

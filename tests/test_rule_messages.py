@@ -98,3 +98,18 @@ def test_dr_move_order_names_who_loses_what() -> None:
     assert "reviews.istio-system.svc.cluster.local" in f.message and f.fix.startswith("write the full host name")
     f = only("dr-move-order/fires-rename-without-a-used-subset")
     assert "without its subset v2" in f.message
+
+
+def test_sidecar_scope_narrowed_names_the_lost_host_the_evidence_and_the_effect() -> None:
+    f = only("sidecar-scope-narrowed/fires-registry-only")
+    assert "details.shop.svc.cluster.local" in f.message and "DestinationRule bookinfo/details-client" in f.message
+    assert "502" in f.message and "shop/details.shop.svc.cluster.local" in f.fix
+    f = only("sidecar-scope-narrowed/fires-allow-any-strict-server")
+    assert "PassthroughCluster" in f.message and "PeerAuthentication shop/default" in f.message
+    f = only("sidecar-scope-narrowed/fires-short-name-in-egress")
+    assert "shop/details is not expanded" in f.message
+    f = only("sidecar-scope-narrowed/fires-root-default-sidecar")
+    assert "workloads in web" in f.message and "shop" not in f.message.split("stop importing")[0]
+    f = only("sidecar-scope-narrowed/fires-workload-sidecar")
+    assert "instead of Sidecar bookinfo/default" in f.message and "not REGISTRY_ONLY" in f.message
+    assert only("sidecar-scope-narrowed/fires-mesh-registry-only").severity.value == "error"
