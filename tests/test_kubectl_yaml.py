@@ -1,7 +1,8 @@
 """The bot's YAML reader against what kubectl reads (tests/kubectl-yaml, see its README.md).
 
-`DIVERGES` lists the shapes on which the reader disagrees with kubectl today, and how: the test fails
-when a listed shape starts to agree (remove it from the list) or an unlisted one starts to disagree.
+`DIVERGES` lists the shapes on which the reader differs from kubectl on purpose, and why: the test
+fails when a listed shape starts to agree (remove it from the list) or an unlisted one starts to
+disagree.
 """
 
 from __future__ import annotations
@@ -14,45 +15,23 @@ from typing import Any
 import pytest
 
 from bot.config import Config
+from bot.findings import REFUSED
 from bot.load import parse_file
 
 ROOT = Path(__file__).parent / "kubectl-yaml"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((ROOT / "expected.json").read_text())
 
-# shape -> what the reader does today where kubectl does otherwise:
+# shape -> how the reader differs from kubectl, for reasons of its own:
 #   "rejects": parse-error on a file kubectl accepts;  "accepts": no parse-error on a file kubectl rejects;
 #   "reads differently": both accept, with other values;  "skips": left out with a note, not a parse-error.
 DIVERGES: dict[str, str] = {
-    "big-integer": "reads differently",
-    "binary-tag": "reads differently",
-    "byte-order-mark-second-document": "rejects",
-    "deep-flow-nesting-600": "rejects",
-    "document-end-then-document": "rejects",
-    "duplicate-key": "rejects",
-    "duplicate-key-json": "rejects",
-    "escaped-slash": "accepts",
-    "exponent-numbers": "reads differently",
-    "infinity": "accepts",
-    "ipv6-in-flow-list": "rejects",
-    "json-stream": "rejects",
-    "label-keys-on-and-n": "reads differently",
-    "leading-zero-decimal": "reads differently",
-    "name-y": "reads differently",
-    "not-a-number": "accepts",
-    "not-utf8": "skips",
-    "null-key": "accepts",
-    "octal-numbers": "reads differently",
-    "question-mark-in-flow-list": "accepts",
-    "scalar-keys": "rejects",
-    "separator-glued-to-text": "accepts",
-    "separator-with-block-scalar": "accepts",
-    "separator-with-tag": "accepts",
-    "sexagesimal": "reads differently",
-    "sexagesimal-block": "reads differently",
-    "tag-directive": "accepts",
-    "y-and-n": "reads differently",
-    "yaml-1.1-directive": "accepts",
-    "yaml-1.2-directive": "accepts",
+    # Nesting deeper than bot.reading.libyaml.MAX_NESTING (500) is this review's limit: the code that
+    # compares and renders documents recurses once per level. The file is left out on both sides and
+    # listed as not reviewed; kubectl reads it (600 levels here, and far deeper).
+    "deep-flow-nesting-600": "skips",
+    # Read as kubectl reads it (`name: y` is true), but an object whose name is not text is left out
+    # with a note: the API server refuses it, so nothing is applied either way.
+    "name-y": "skips",
 }
 
 
@@ -70,17 +49,18 @@ def _as_json(value: Any) -> Any:
         return {_json_key(k): _as_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_as_json(v) for v in value]
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 1e21:
+        return int(value)  # Go writes such a float as an integer, and JSON decoding reads it back as one
     return value
 
 
 def outcome(name: str) -> tuple[str, Any]:
-    """("accepts", documents) or ("rejects", reason) or ("skips", reason) for the bot's reader."""
+    """("accepts", documents) or ("rejects", reason) or ("skips", reason) for the bot's reader: it
+    skips a file beyond its own limits, or one whose documents it cannot use."""
     parsed = parse_file(f"{name}.yaml", (ROOT / "cases" / f"{name}.yaml").read_bytes(), Config())
     if parsed.problem:
-        return "rejects", parsed.problem.reason
-    if parsed.skipped:
+        return ("rejects" if parsed.problem.kind == REFUSED else "skips"), parsed.problem.reason
+    if parsed.skipped and not parsed.resources:
         return "skips", parsed.skipped[0].reason
     return "accepts", [_as_json(r.body) for r in parsed.resources]
 

@@ -7,6 +7,7 @@ from bot.rules import (
     dr_lookup_path,
     dr_move_order,
     dr_tls_conflict,
+    duplicate_key,
     duplicate_resource,
     exportto_narrowed,
     exportto_widened,
@@ -29,6 +30,7 @@ from bot.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
     parse_error,
+    duplicate_key,
     duplicate_resource,
     subset_add_order,
     subset_remove_order,
