@@ -17,7 +17,7 @@ knows them (e.g. a cert-manager Certificate's dnsNames). Certificate wildcards m
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,29 +113,55 @@ class Misdirection:
     shared: tuple[str, ...]  # credentials both present (empty: the certificate covers the hosts by name)
 
 
+def _keys(host: str) -> list[str]:
+    """Certificate names that could cover `host`: itself, and the one-label wildcard above it."""
+    if host.startswith("*"):
+        return [host]
+    rest = host.partition(".")[2]
+    return [host, "*." + rest] if rest else [host]
+
+
 def misdirections(servers: Sequence[TlsServer], dns_names: Mapping[str, Sequence[str]] | None = None,
-                  passthrough_victims: bool = False) -> list[Misdirection]:
+                  passthrough_victims: bool = False,
+                  share: Callable[[TlsServer, TlsServer], bool] | None = None) -> list[Misdirection]:
     """Pairs of servers on one gateway workload where a reused connection lands on the wrong routes.
 
-    The caller passes the servers of Gateways that share a workload. `opened` must terminate HTTPS;
-    `victim` too, unless `passthrough_victims` (then misdirection happens in the victim's backend, not
-    as a 404 here). Servers on different ports or binds never share a connection.
+    `share(a, b)` says whether the Gateways of two servers select a common workload (None: all do;
+    servers of one Gateway always do). What a credential covers is learnt from the servers on the same
+    workload that present it (`coverage`). `opened` must terminate HTTPS; `victim` too, unless
+    `passthrough_victims` (then misdirection happens in the victim's backend, not as a 404 here).
+    Servers on different ports or binds never share a connection. Servers are found through an index
+    of hosts by listener, so servers that cannot meet are never compared.
     """
-    covered = coverage(servers, dns_names)
+    def together(a: TlsServer, b: TlsServer) -> bool:
+        return (a.namespace, a.gateway) == (b.namespace, b.gateway) or share is None or share(a, b)
+
+    presenting: dict[str, list[TlsServer]] = {}
+    for server in servers:
+        for credential in server.credentials:
+            presenting.setdefault(credential, []).append(server)
+    listeners: dict[tuple[int | None, str, str], list[tuple[TlsServer, str]]] = {}
+    for server in servers:
+        if server.terminating or (passthrough_victims and server.passthrough):
+            for host in server.hosts:
+                if host != "*":
+                    for key in _keys(host):
+                        listeners.setdefault((server.port, server.bind, key), []).append((server, host))
     out = []
     for a in servers:
-        if not a.terminating:
+        if not a.terminating or a.port is None:
             continue
-        names = set().union(*(covered.get(c, set()) for c in a.credentials)) if a.credentials else set()
-        for b in servers:
-            if b is a or (b.namespace, b.gateway, b.index) == (a.namespace, a.gateway, a.index):
-                continue
-            if (a.port, a.bind) != (b.port, b.bind) or a.port is None:
-                continue
-            if not (b.terminating or (passthrough_victims and b.passthrough)):
-                continue
-            hosts = tuple(h for h in b.hosts if h != "*" and not _lists(a, h)
-                          and any(cert_covers(n, h) for n in names))
-            if hosts:
-                out.append(Misdirection(a, b, hosts, tuple(sorted(a.credentials & b.credentials))))
+        peers = [s for c in a.credentials for s in presenting.get(c, ()) if together(a, s)]
+        covered = coverage(peers, {c: n for c, n in (dns_names or {}).items() if c in a.credentials})
+        names = {n for c in a.credentials for n in covered.get(c, ())}
+        victims: dict[tuple[str, str, int], tuple[TlsServer, list[str]]] = {}
+        for name in sorted(names):
+            for b, host in listeners.get((a.port, a.bind, name), ()):
+                if b is a or _lists(a, host) or not cert_covers(name, host) or not together(a, b):
+                    continue
+                hosts = victims.setdefault((b.namespace, b.gateway, b.index), (b, []))[1]
+                if host not in hosts:
+                    hosts.append(host)
+        for b, hosts in victims.values():
+            out.append(Misdirection(a, b, tuple(hosts), tuple(sorted(a.credentials & b.credentials))))
     return out

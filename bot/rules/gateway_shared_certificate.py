@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.istio.cert_coverage import TlsServer, cert_covers, coverage, read_servers
+from bot.istio.cert_coverage import Misdirection, TlsServer, misdirections, read_servers
 from bot.mesh import Mesh
 from bot.resource import Resource
 from bot.rules.base import NETWORK_ISSUES, finding, losers
@@ -32,68 +31,22 @@ WHY = (
 )
 
 
-@dataclass(frozen=True)
-class _Server:
-    gateway: Resource
-    tls: TlsServer
-    names: frozenset[str]  # what its certificates are known to cover
+Key = tuple[tuple[str, str, str], int]  # (Gateway key, server index)
 
 
-def _servers(mesh: Mesh) -> list[_Server]:
-    """Terminating HTTPS servers with what their certificates cover: a credential covers every host it
-    is served for on the same gateway workload (the secret lives in the workload's namespace)."""
-    read = [(gw, server) for gw in sorted(mesh.of("Gateway"), key=lambda g: g.key)
-            for server in read_servers(gw.namespace, gw.name, gw.spec)]
-    by_workload: dict[str, list[TlsServer]] = {}
-    for gw, server in read:
-        by_workload.setdefault(mesh.workload_namespace(gw), []).append(server)
-    covered = {ns: coverage(servers) for ns, servers in by_workload.items()}
-    out = []
-    for gw, server in read:
-        if server.terminating and server.port is not None:
-            known = covered[mesh.workload_namespace(gw)]
-            out.append(_Server(gw, server, frozenset(n for c in server.credentials for n in known.get(c, ()))))
-    return out
+def _misdirections(mesh: Mesh) -> tuple[dict[tuple[Key, Key], list[Misdirection]], dict[tuple[str, str], Resource]]:
+    """Server pair -> its misdirections (one per direction), and the Gateways by (namespace, name)."""
+    gateways = {(gw.namespace, gw.name): gw for gw in sorted(mesh.of("Gateway"), key=lambda g: g.key)}
+    servers = [s for gw in gateways.values() for s in read_servers(gw.namespace, gw.name, gw.spec)]
 
+    def share(a: TlsServer, b: TlsServer) -> bool:
+        return mesh.share_workload(gateways[(a.namespace, a.gateway)], gateways[(b.namespace, b.gateway)])
 
-def _keys(host: str) -> list[str]:
-    """Certificate names that could cover `host`: itself, and the one-label wildcard above it."""
-    if host.startswith("*"):
-        return [host]
-    rest = host.partition(".")[2]
-    return [host, "*." + rest] if rest else [host]
-
-
-Pair = tuple[tuple[tuple[str, str, str], int], tuple[tuple[str, str, str], int]]
-
-
-def _misdirections(mesh: Mesh) -> dict[Pair, list[tuple[_Server, _Server, list[str]]]]:
-    """Server pair -> (opened, victim, hosts): requests for `hosts` of the victim that a reused
-    connection opened for the other server sends to that server's routes. Found through an index of
-    hosts by listener, so servers that cannot meet are never compared."""
-    servers = _servers(mesh)
-    index: dict[tuple[int | None, str, str], list[tuple[_Server, str]]] = {}
-    for s in servers:
-        for host in s.tls.hosts:
-            if host != "*":
-                for key in _keys(host):
-                    index.setdefault((s.tls.port, s.tls.bind, key), []).append((s, host))
-    out: dict[Pair, list[tuple[_Server, _Server, list[str]]]] = {}
-    for a in servers:
-        victims: dict[int, tuple[_Server, list[str]]] = {}
-        for name in sorted(a.names):
-            for b, host in index.get((a.tls.port, a.tls.bind, name), ()):
-                if b is a or host in a.tls.hosts or not cert_covers(name, host):
-                    continue  # a server's own hosts are served by its own routes
-                if b.gateway is not a.gateway and not mesh.share_workload(a.gateway, b.gateway):
-                    continue
-                hosts = victims.setdefault(id(b), (b, []))[1]
-                if host not in hosts:
-                    hosts.append(host)
-        for b, hosts in victims.values():
-            ends = sorted([(a.gateway.key, a.tls.index), (b.gateway.key, b.tls.index)])
-            out.setdefault((ends[0], ends[1]), []).append((a, b, hosts))
-    return out
+    out: dict[tuple[Key, Key], list[Misdirection]] = {}
+    for m in misdirections(servers, share=share):
+        ends = sorted([(gateways[(s.namespace, s.gateway)].key, s.index) for s in (m.opened, m.victim)])
+        out.setdefault((ends[0], ends[1]), []).append(m)
+    return out, gateways
 
 
 def _reported_on(ctx: Context, a: Resource, b: Resource) -> Resource:
@@ -110,48 +63,46 @@ def _reported_on(ctx: Context, a: Resource, b: Resource) -> Resource:
     return min(a, b, key=lambda g: g.key)
 
 
-def _credential(s: _Server, shared: set[str]) -> str:
-    creds = sorted(shared or s.tls.credentials)
-    return ", ".join(c.split(":", 1)[1] for c in creds)
+def _credential(server: TlsServer, shared: tuple[str, ...]) -> str:
+    return ", ".join(c.split(":", 1)[1] for c in (shared or sorted(server.credentials)))
 
 
-def _describe(s: _Server, res: Resource) -> str:
-    return f"server {s.tls.index}" + ("" if s.gateway is res else f" of {s.gateway.display}")
+def _describe(server: TlsServer, res: Resource) -> str:
+    own = (server.namespace, server.gateway) == (res.namespace, res.name)
+    return f"server {server.index}" + ("" if own else f" of Gateway {server.namespace}/{server.gateway}")
 
 
-def _message(found: list[tuple[_Server, _Server, list[str]]], res: Resource) -> str:
-    a, b, _ = found[0]
-    port = f"port {a.tls.port} of one gateway workload"
-    shared = a.tls.credentials & b.tls.credentials
-    if len(found) == 2 and shared:
-        return (f"{', '.join(a.tls.hosts)} ({_describe(a, res)}) and {', '.join(b.tls.hosts)} ({_describe(b, res)}) "
-                f"are served on {port} with the same certificate ({_credential(a, set(shared))}): a browser "
+def _message(found: list[Misdirection], res: Resource) -> str:
+    a, b = found[0].opened, found[0].victim
+    port = f"port {a.port} of one gateway workload"
+    if len(found) == 2 and found[0].shared:
+        return (f"{', '.join(a.hosts)} ({_describe(a, res)}) and {', '.join(b.hosts)} ({_describe(b, res)}) "
+                f"are served on {port} with the same certificate ({_credential(a, found[0].shared)}): a browser "
                 "reuses an HTTP/2 connection opened for one for the other, and the request reaches the first "
                 "server's routes, which have no virtual host for it: 404 (NR)")
     parts = []
-    for opened, victim, hosts in found:
-        listed = ", ".join(hosts)
-        names = ", ".join(opened.tls.hosts)
-        opened_for = f"another name of {names}" if all(h.startswith("*") for h in opened.tls.hosts) else names
+    for m in found:
+        listed, names = ", ".join(m.hosts), ", ".join(m.opened.hosts)
+        opened_for = f"another name of {names}" if all(h.startswith("*") for h in m.opened.hosts) else names
         parts.append(
-            f"certificate {_credential(opened, set(opened.tls.credentials & victim.tls.credentials))} of "
-            f"{_describe(opened, res)} ({', '.join(opened.tls.hosts)}) covers {listed} of {_describe(victim, res)} on "
-            f"{port}: a browser reuses an HTTP/2 connection opened for {opened_for} for {listed}, "
-            f"and those requests reach the routes of {_describe(opened, res)}, which have no virtual host for them: "
-            "404 (NR)")
+            f"certificate {_credential(m.opened, m.shared)} of {_describe(m.opened, res)} ({names}) covers {listed} "
+            f"of {_describe(m.victim, res)} on {port}: a browser reuses an HTTP/2 connection opened for "
+            f"{opened_for} for {listed}, and those requests reach the routes of {_describe(m.opened, res)}, which "
+            "have no virtual host for them: 404 (NR)")
     return "; ".join(parts)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    for pair, found in sorted(_misdirections(ctx.head).items()):
-        a, b = found[0][0], found[0][1]
-        res = _reported_on(ctx, a.gateway, b.gateway)
-        mine = a if res is a.gateway and (a.gateway is not b.gateway or a.tls.index < b.tls.index) else b
-        other = b if mine is a else a
+    pairs, gateways = _misdirections(ctx.head)
+    for pair, found in sorted(pairs.items()):
+        a, b = found[0].opened, found[0].victim
+        ga, gb = gateways[(a.namespace, a.gateway)], gateways[(b.namespace, b.gateway)]
+        res = _reported_on(ctx, ga, gb)
+        mine = a if res is ga and (ga is not gb or a.index < b.index) else b
+        other = gb if res is ga else ga
         yield finding(
             ID, SEVERITY, res, _message(found, res),
             fix="serve these hosts from one server (a host list or a wildcard), or give each server a certificate "
                 "that covers only its own hosts",
             detail=f"{pair[0][0][1]}/{pair[0][0][2]}[{pair[0][1]}]~{pair[1][0][1]}/{pair[1][0][2]}[{pair[1][1]}]",
-            related=[] if a.gateway is b.gateway else [other.gateway],
-            line=res.field_line("spec", "servers", mine.tls.index, "tls"))
+            related=[] if ga is gb else [other], line=res.field_line("spec", "servers", mine.index, "tls"))
