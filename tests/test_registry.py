@@ -31,6 +31,7 @@ def test_rule_is_documented_and_has_fixtures(rule) -> None:  # type: ignore[no-u
     assert docs_url(rule.ID).endswith(f"docs/rules/{rule.ID}.md")
     assert rule.GUIDANCE.startswith(("https://istio.io/", "https://kubernetes.io/"))
     assert len(rule.WHY) > 100 and rule.SUMMARY
+    assert rule.SOURCES and all(isinstance(s, str) and s for s in rule.SOURCES)
     cases = [p.name for p in (ROOT / "tests" / "rules" / rule.ID).iterdir() if p.is_dir()]
     assert any(c.startswith("fires") for c in cases), "needs a firing fixture"
     assert any(c.startswith("near-miss") for c in cases), "needs a near miss"

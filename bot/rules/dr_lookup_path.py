@@ -29,6 +29,11 @@ WHY = (
     "it is not misplaced; but for the other workloads of its namespace it still ends the lookup and leaves them "
     "with no DestinationRule at all (istio/istio#57719)."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/push_context.go setDestinationRules, destinationRule',
+    'istio/istio pilot/pkg/model/sidecar.go SidecarScope.DestinationRule (workload-selected rules)',
+    'istio/istio#57719, #52691 (a workload-selected rule hides the others for unselected workloads)',
+)
 
 
 def _has_tls(dr: Resource) -> bool:

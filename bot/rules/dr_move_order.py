@@ -29,6 +29,11 @@ WHY = (
     "resolves against the rule's namespace, so moving host: reviews changes the host it names. Error when "
     "subsets that routes use are lost, or a short host changes meaning; warning otherwise."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/destination_rule.go mergeDestinationRule (the older rule wins; istio/istio#33147)',
+    'istio/istio pilot/pkg/model/push_context.go setDestinationRules, destinationRule (lookup order)',
+    "istio/istio pilot/pkg/model/config.go ResolveShortnameToFQDN (short hosts resolve against the rule's namespace)",
+)
 
 
 def _users(mesh: Mesh, host: str, subsets: set[str]) -> tuple[list[Resource], set[str]]:

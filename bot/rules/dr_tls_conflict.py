@@ -33,6 +33,15 @@ WHY = (
     "repository, or workload policies may apply that the repository cannot match to pods, the bot says the "
     "outcome is unknown (a warning) instead of asserting an error."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/security/authn/policy_applier.go ComposePeerAuthentication',
+    'istio/istio pilot/pkg/networking/core/listener_inbound.go (inbound chains per target port)',
+    'istio/istio pilot/pkg/networking/util/util.go GetPortLevelTrafficPolicy, MergeSubsetTrafficPolicy',
+    'istio/istio pilot/pkg/networking/core/filterchain_options.go (STRICT: TLS-only chain; DISABLE: plaintext-only)',
+    'istio/istio pilot/pkg/serviceregistry/kube/controller/util.go FindPort (named target ports per pod)',
+    'https://istio.io/latest/docs/reference/config/security/peer_authentication/ (portLevelMtls keys are '
+    'workload ports)',
+)
 BAD = M.NOT_ISTIO_MTLS  # client modes that do not send Istio mTLS
 
 

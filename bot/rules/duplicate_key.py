@@ -22,6 +22,10 @@ WHY = (
     "repeated key with both lines; it is an error by default because either way what the author wrote is "
     "not what the cluster gets."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'sigs.k8s.io/yaml over go-yaml v2: a repeated key keeps the last value (kubernetes/kubernetes#125885)',
+    'go-yaml v3 (kustomize\'s kyaml): "mapping key already defined"',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -38,6 +38,13 @@ WHY = (
     "Error when a namespace loses a host, subsets or routes it uses, warning when it loses only a policy or "
     "routing rules, notice otherwise."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pkg/config/visibility/visibility.go',
+    'istio/istio pilot/pkg/serviceregistry/kube/conversion.go ConvertService (the Service annotation)',
+    'istio/istio pilot/pkg/model/push_context.go IsServiceVisible, VirtualServicesForGateway, destinationRule',
+    'istio/istio pilot/pkg/model/virtualservice_controller.go mergeVirtualServices (a delegate visible to'
+    " the root's namespace)",
+)
 
 
 @dataclass(frozen=True)

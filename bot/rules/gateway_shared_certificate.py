@@ -29,6 +29,13 @@ WHY = (
     "and passthrough servers cannot be reached this way. Serve the hosts from one server, or give each server "
     "a certificate that covers only its own hosts."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pkg/config/gateway/gateway.go IsHTTPSServerWithTLSTermination, IsPassThroughServer',
+    'istio/istio pilot/pkg/model/gateway.go gatewayRDSRouteName (one route table per HTTPS server)',
+    'istio/istio pilot/pkg/networking/core/gateway.go getListenerName (one listener per bind and port)',
+    'envoyproxy/envoy#6767, istio/istio#13589 (no 421 for misdirected requests)',
+    'RFC 9113 §9.1.1 (connection reuse), RFC 6125 §6.4.3 (wildcards match one label)',
+)
 
 
 Key = tuple[tuple[str, str, str], int]  # (Gateway key, server index)

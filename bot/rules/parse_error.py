@@ -24,6 +24,12 @@ WHY = (
     "review notes), repeated keys (duplicate-key). tests/kubectl-yaml holds the shapes and what kubectl "
     "makes of them."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'k8s.io/apimachinery pkg/util/yaml/decoder.go YAMLReader.Read, YAMLOrJSONDecoder (documents, JSON streams)',
+    'k8s.io/cli-runtime pkg/resource/visitor.go StreamVisitor.Visit (a file is read whole or refused)',
+    'sigs.k8s.io/yaml over go-yaml v2 resolve.go, scannerc.go (types of plain scalars, what JSON cannot hold)',
+    'tests/kubectl-yaml: the shapes and what kubectl makes of them',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

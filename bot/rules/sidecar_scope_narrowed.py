@@ -36,6 +36,16 @@ WHY = (
     "are not selected by egress hosts. Gateways ignore Sidecars. Egress entries written ~ns/host subtract "
     "hosts from Istio 1.31 (config istio-version); before, validation rejects them."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/push_context.go doGetSidecarScope (which Sidecar applies; gateways use none)',
+    'istio/istio pilot/pkg/model/sidecar.go convertIstioListenerToWrapper, selectServices, '
+    'collectImportedServices, initSidecarScopeInternalIndexes',
+    'istio/istio pilot/pkg/model/virtualservice.go SelectVirtualServices',
+    'istio/istio pilot/pkg/networking/core/listener_builder.go (PassthroughCluster, BlackHoleCluster)',
+    'istio/istio pilot/pkg/networking/core/httproute.go buildCatchAllVirtualHost (502 under REGISTRY_ONLY)',
+    'istio/istio commit 4c3c712eed2 (~ exclusions, Istio 1.31); istio/istio#41978 (calls leaving the mesh'
+    ' after a Sidecar)',
+)
 EXCLUSIONS_SINCE = S.EXCLUSIONS_SINCE
 
 

@@ -29,6 +29,12 @@ WHY = (
     "gateways, or the root's mesh audience), not by the delegate's own audience. Every request to the missing "
     "subset fails with 503."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/push_context.go setDestinationRules, destinationRule (lookup order)',
+    'istio/istio pilot/pkg/model/virtualservice_controller.go mergeVirtualServices (delegates merged into their roots)',
+    'istio/istio pkg/config/analysis/analyzers/virtualservice/destinationrules.go (IST0101, which ignores'
+    ' the lookup path)',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

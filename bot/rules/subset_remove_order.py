@@ -23,6 +23,11 @@ WHY = (
     "listing every subset concerned; when the VirtualService is deleted rather than edited, delete it first. "
     "A DestinationRule renamed or moved keeps the subsets its new version still defines."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfigu'
+    'ring-service-routes',
+    'istio/istio pilot/pkg/networking/core/cluster.go (subset clusters come from the DestinationRule)',
+)
 
 
 def dropped_references(ctx: Context, host: str, subset: str) -> list[tuple[Resource, bool]]:

@@ -32,6 +32,12 @@ WHY = (
     "the one that has no effect; a VirtualService with only TCP or TLS routes does not compete with one that "
     "has only HTTP routes."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/networking/core/gateway.go buildGatewayHTTPRouteConfig (served hosts, merged fragments)',
+    'istio/istio pilot/pkg/networking/core/route/route.go buildSidecarVirtualHostsForVirtualService (no '
+    'HTTP routes, no virtual host)',
+    'istio/istio pilot/pkg/networking/core/httproute.go (duplicate domain from virtual service)',
+)
 
 
 def _http(vs: Resource) -> list[dict[str, Any]]:

@@ -25,6 +25,12 @@ WHY = (
     "bound to the Gateway still routes the host, the gateway drops the virtual host and answers 404. Move the "
     "VirtualService off (rebind or delete it) first, then change the Gateway; the staged plan orders it so."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/gateway.go sanitizeServerHostNamespace',
+    'istio/istio pkg/config/host/names.go NamesForNamespace',
+    'istio/istio pilot/pkg/networking/core/gateway.go buildGatewayHTTPRouteConfig (server hosts '
+    'intersected with VirtualService hosts)',
+)
 
 
 def _bound(vs: Resource, gw: Resource) -> bool:
