@@ -49,14 +49,18 @@ RISKS = tuple(re.compile(p, re.M) for p in (
     r"\\/",  # the escape kubectl refuses
     r"\.(?:inf|Inf|INF|nan|NaN|NAN)",  # refused: JSON has no infinity or NaN
     # a key that is a boolean, null or a decimal: spelled as JSON (or refused) by the libyaml reader
-    rf"(?:[Tt]rue|TRUE|[Nn]ull|NULL)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
-    rf"(?:[Ff]alse|FALSE)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)",
+    # (each starts with a literal, which `re` finds fast, and looks behind it)
+    rf"rue(?<=[Tt]rue)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"RUE(?<=TRUE)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"ull(?<=[Nn]ull)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"ULL(?<=NULL)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"alse(?<=[Ff]alse)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)",
+    rf"ALSE(?<=FALSE)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)",
     rf"~(?<!{_NOT_AT_START}.)[ \t]*:(?:[ \t]|$)",
-    r"[0-9]\.[0-9]*[ \t]*:(?:[ \t]|$)",
-    r"[0-9]{19}",  # beyond 64 bits: a float once kubectl has read it
+    r"\.(?<=[0-9]\.)[0-9]*[ \t]*:(?:[ \t]|$)",
     rf"[-+._0-9](?<!{_NOT_AT_START}.)"  # a number-like scalar that is not a simple integer or decimal
     rf"(?!(?<=-)-*{_ENDS})(?!(?<=-)(?:0|[1-9][0-9]*)(?:\.[0-9]+)?{_ENDS})"
-    rf"(?!(?<=[1-9])[0-9]*(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"
+    rf"(?!(?<=[1-9])[0-9]{{0,17}}(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"  # 19 digits: beyond int64
     rf"(?![0-9a-fA-FxXoO_:+-]*\.[0-9a-fA-FxXoO_:+-]*\.){_NUMERIC}*{_ENDS}",
 ))
 _FIRST_LINE_RISK = re.compile(r"(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))", re.M)
