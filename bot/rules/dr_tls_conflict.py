@@ -246,8 +246,8 @@ def check(ctx: Context) -> Iterator[Finding]:
     policies = _policies(mesh, ctx.config.mesh_mtls)
     for dr in ctx.subjects("DestinationRule"):
         host = dr_host(dr)
-        if not host:
-            continue
+        if not host or not tls_modes(dr):
+            continue  # no tls setting anywhere: auto mTLS follows each port, and no port entry sets TLS
         ns = H.service_namespace(host)
         if ns:
             svc = mesh.get("Service", ns, host.split(".")[0])
