@@ -14,7 +14,7 @@ stringMatchConflict); see https://istio.io/latest/docs/reference/config/networki
   the root's later routes, and with none left the host gets no routes from this VirtualService.
 - Each delegate match must be compatible with some root match, or that delegate route is dropped.
 - Short host names inside a delegate resolve against the delegate's namespace, as for any
-  VirtualService (`bot.model.vs_destinations` on the delegate gives its destinations and subsets);
+  VirtualService (`bot.views.vs_destinations` on the delegate gives its destinations and subsets);
   the clients that use them are the root's.
 """
 

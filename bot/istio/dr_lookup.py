@@ -42,6 +42,11 @@ class Rule:
     export_to: tuple[str, ...]  # as written; empty: the mesh default applies
     selector: tuple[tuple[str, str], ...] | None = None  # workloadSelector.matchLabels
 
+    @cached_property
+    def exports(self) -> frozenset[str]:
+        """exportTo as written; a selector rule is private (`setDestinationRules`)."""
+        return frozenset({PRIVATE}) if self.selector is not None else frozenset(self.export_to)
+
 
 def read_rule(namespace: str, name: str, spec: Mapping[str, object]) -> Rule | None:
     host = as_str(spec.get("host"))
@@ -52,11 +57,8 @@ def read_rule(namespace: str, name: str, spec: Mapping[str, object]) -> Rule | N
     return Rule(namespace, name, H.fqdn(host, namespace), export, tuple(sorted(labels.items())) if labels else None)
 
 
-def _export_set(rule: Rule) -> set[str]:
-    """The rule's exportTo as written; a selector rule is private (`setDestinationRules`)."""
-    if rule.selector is not None:
-        return {PRIVATE}
-    return set(rule.export_to)
+def _export_set(rule: Rule) -> frozenset[str]:
+    return rule.exports
 
 
 def is_private(rule: Rule, default: Sequence[str] = (PUBLIC,)) -> bool:
@@ -73,15 +75,11 @@ def _local(rule: Rule) -> bool:
     return not export or bool(export & {PUBLIC, PRIVATE, rule.namespace})
 
 
-def _public(rule: Rule, default: Sequence[str]) -> bool:
-    """Exported, and to every client namespace (`getExportedDestinationRuleFromNamespace`)."""
-    export = _export_set(rule)
-    return not is_private(rule, default) and (not export or PUBLIC in export)
-
-
-def _exported_to(rule: Rule, client: str, default: Sequence[str]) -> bool:
-    export = _export_set(rule)
-    return not is_private(rule, default) and (not export or PUBLIC in export or client in export)
+def _open_to(rule: Rule, client: str | None) -> bool:
+    """An exported rule (not private) that a client namespace may take (`getExportedDestinationRuleFromNamespace`);
+    `client` None: every client may."""
+    export = rule.exports
+    return not export or PUBLIC in export or (client is not None and client in export)
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,7 @@ class DestinationRuleIndex:
                 continue
             found = _most_specific(pool, host)
             if step > 1:
-                found = [r for r in found if _exported_to(r, client, self._default)]
+                found = [r for r in found if _open_to(r, client)]  # the pool holds exported rules only
             if found:
                 return Lookup(step, ns, tuple(found), _applied(found, client, labels))
         return NONE
@@ -167,7 +165,7 @@ class DestinationRuleIndex:
         """
         if host not in self._one_of:
             covering = self._covering(host)
-            shared = any(_public(r, self._default) for r in self._shared_path(host))
+            shared = any(_open_to(r, None) for r in self._shared_path(host))
             selective = any(r.selector is not None for r in covering)
             self._one_of[host] = covering if shared and not selective else None
         return self._one_of[host]
@@ -201,7 +199,7 @@ class DestinationRuleIndex:
         found = self._shapes.get(host)
         if found is None:
             special = {r.namespace for r in self._covering(host)} | {self._root}
-            public = all(_public(r, self._default) for r in self._shared_path(host))
+            public = all(_open_to(r, None) for r in self._shared_path(host))
             found = self._shapes[host] = (special, public)
         return found
 
