@@ -113,3 +113,5 @@ def test_sidecar_scope_narrowed_names_the_lost_host_the_evidence_and_the_effect(
     f = only("sidecar-scope-narrowed/fires-workload-sidecar")
     assert "instead of Sidecar bookinfo/default" in f.message and "not REGISTRY_ONLY" in f.message
     assert only("sidecar-scope-narrowed/fires-mesh-registry-only").severity.value == "error"
+    f = only("reference-missing/fires-root-delegate-match-outside-the-root")
+    assert "http[0]" in f.message and "not within /cart" in f.message and f.resource.display == "VirtualService cart/cart"

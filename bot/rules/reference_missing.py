@@ -6,10 +6,19 @@ from collections.abc import Iterator
 
 from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.istio.delegation import HIDDEN, MISSING, NOT_A_DELEGATE, delegate_refs, delegation_problem
+from bot.istio.delegation import (
+    HIDDEN,
+    MISSING,
+    NOT_A_DELEGATE,
+    DelegateRef,
+    delegate_refs,
+    delegation_problem,
+    dropped_routes,
+)
 from bot.resource import Resource
 from bot.rules.base import finding
 from bot.rules.shared.delegates import fallthrough, route_name
+from bot.values import as_dict, as_list
 from bot.views import vs_destinations, vs_gateways
 
 ID = "reference-missing"
@@ -25,7 +34,8 @@ WHY = (
     "removes. Its routes apply nowhere, or its requests fail. A root VirtualService's delegate must name a "
     "VirtualService without hosts (an empty namespace means the root's) that is exported to the root's "
     "namespace; when the delegate is missing, has hosts or is hidden from the root, that root route is "
-    "skipped and its requests fall through to the root's later routes (or get no route). Create what is "
+    "skipped and its requests fall through to the root's later routes (or get no route). A delegate route "
+    "whose match is not within the root route's match is dropped when Istio merges the two. Create what is "
     "referenced before the reference, and remove references before what they reference; the staged plan "
     "orders both."
 )
@@ -81,6 +91,8 @@ def _delegates(ctx: Context, root: Resource) -> Iterator[Finding]:
         problem = delegation_problem(ref, root.namespace, delegate.spec if delegate else None,
                                      mesh.visibility(delegate) if delegate else None)
         if problem is None:
+            if delegate is not None:
+                yield from _dropped(root, ref, delegate)
             continue
         old = ctx.base.get("VirtualService", ref.namespace, ref.name) if ctx.base is not None else None
         if problem == HIDDEN and old is not None and ctx.base is not None \
@@ -104,3 +116,18 @@ def _delegates(ctx: Context, root: Resource) -> Iterator[Finding]:
             f"delegates {route_name(root, ref)} to {target}, {why}; {effect}",
             fix=fix, detail=f"delegate:{ref.namespace}/{ref.name}:{problem}", related=related,
             line=root.field_line("spec", "http", ref.route, "delegate"))
+
+
+def _dropped(root: Resource, ref: DelegateRef, delegate: Resource) -> Iterator[Finding]:
+    """Delegate routes whose match no request of the root route can meet: Istio drops each of them when it
+    merges the delegate (`pilot/pkg/model/virtualservice.go` mergeHTTPMatchRequests, hasConflict)."""
+    route = as_dict(as_list(root.spec.get("http"))[ref.route])
+    for index in dropped_routes(route, delegate.spec):
+        yield finding(
+            ID, SEVERITY, delegate,
+            f"has a match in http[{index}] that is not within {route_name(root, ref)}, the match of the "
+            f"{root.display} route that delegates here; a delegate's match can only narrow the root's, so Istio "
+            "drops this route when it merges the delegate and it never applies",
+            fix=f"narrow the match to requests the root route sends here ({route_name(root, ref)})",
+            detail=f"dropped:{root.namespace}/{root.name}:{index}", related=[root],
+            line=delegate.field_line("spec", "http", index, "match"))
