@@ -93,3 +93,10 @@ def test_known_certificate_names_extend_coverage() -> None:
     assert pairs(servers) == set()
     assert pairs(servers, dns_names={"secret:a-cert": ["a.example.com", "b.example.com"]}) == \
         {("a[0]", "b[0]", ("b.example.com",))}
+
+
+def test_tls_without_a_mode_is_passthrough() -> None:
+    """ServerTLSSettings.TLSmode's zero value is PASSTHROUGH: such a server terminates nothing."""
+    (server,) = gateway("gw", {"port": {"number": 443, "name": "https", "protocol": "HTTPS"}, "hosts": ["a.example.com"],
+                               "tls": {"credentialName": "cert"}})
+    assert server.passthrough and not server.terminating

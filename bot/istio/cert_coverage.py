@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import views
 from bot.values import as_dict, as_list, as_str
 
 PASSTHROUGH_MODES = ("PASSTHROUGH", "AUTO_PASSTHROUGH")
@@ -42,20 +43,13 @@ class TlsServer:
 def read_servers(namespace: str, name: str, spec: Mapping[str, Any]) -> list[TlsServer]:
     """The servers of a Gateway that present a certificate (terminating) or pass TLS through."""
     out = []
-    for i, raw in enumerate(as_list(spec.get("servers"))):
-        server = as_dict(raw)
-        tls = server.get("tls")
-        if not isinstance(tls, dict):
+    for server in views.read_servers(dict(spec)):
+        if server.tls is None:
             continue
-        port = as_dict(server.get("port"))
-        number = port.get("number")
-        protocol = (as_str(port.get("protocol")) or "").upper()
-        mode = (as_str(tls.get("mode")) or "SIMPLE").upper()
-        passthrough = mode in PASSTHROUGH_MODES
-        hosts = tuple(h.rsplit("/", 1)[-1].lower() for h in (as_str(x) for x in as_list(server.get("hosts"))) if h)
-        out.append(TlsServer(namespace, name, i, number if isinstance(number, int) and not isinstance(number, bool)
-                             else None, as_str(server.get("bind")) or "", hosts, _credentials(tls),
-                             protocol == "HTTPS" and not passthrough and mode != "ISTIO_MUTUAL", passthrough))
+        passthrough = server.tls_mode in PASSTHROUGH_MODES
+        terminating = server.protocol == "HTTPS" and not passthrough and server.tls_mode != "ISTIO_MUTUAL"
+        out.append(TlsServer(namespace, name, server.index, server.number, server.bind, server.hosts,
+                             _credentials(server.tls), terminating, passthrough))
     return out
 
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import hosts as H
-from bot.values import as_dict, as_list, as_str
+from bot import views
+from bot.values import as_list, as_str
 
 ROUTE_TYPES = ("http", "tls", "tcp")
 _HTTP = ("HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB")
@@ -36,23 +37,21 @@ class ServerHosts:
     hosts: tuple[tuple[str, str], ...]  # (namespace filter or "*", host)
 
 
-def server_route_types(server: Mapping[str, Any]) -> frozenset[str]:
-    protocol = (as_str(as_dict(server.get("port")).get("protocol")) or "").upper()
-    mode = (as_str(as_dict(server.get("tls")).get("mode")) or "").upper()
-    if protocol in _HTTP and mode not in ("PASSTHROUGH", "AUTO_PASSTHROUGH"):
+def server_route_types(server: views.Server) -> frozenset[str]:
+    mode = server.tls_mode
+    if server.protocol in _HTTP and mode not in ("PASSTHROUGH", "AUTO_PASSTHROUGH"):
         return frozenset({"http"})
-    if protocol in ("TLS", "HTTPS"):
-        return frozenset({"tls", "tcp"}) if mode in ("PASSTHROUGH", "AUTO_PASSTHROUGH", "") else frozenset({"tcp"})
-    if protocol in ("TCP", "MONGO", "REDIS", "MYSQL"):
+    if server.protocol in ("TLS", "HTTPS"):
+        return frozenset({"tls", "tcp"}) if mode in ("PASSTHROUGH", "AUTO_PASSTHROUGH") else frozenset({"tcp"})
+    if server.protocol in ("TCP", "MONGO", "REDIS", "MYSQL"):
         return frozenset({"tcp"})
     return frozenset(ROUTE_TYPES)  # unknown protocol: assume it could serve anything
 
 
 def read_server_hosts(gateway_namespace: str, spec: Mapping[str, Any]) -> list[ServerHosts]:
     out = []
-    for i, raw in enumerate(as_list(spec.get("servers"))):
-        server = as_dict(raw)
-        entries = [h for h in (as_str(x) for x in as_list(server.get("hosts"))) if h]
+    for server in views.read_servers(dict(spec)):
+        entries = server.written_hosts
         if "*/*" in entries:
             hosts: list[tuple[str, str]] = [("*", "*")]
         else:
@@ -64,7 +63,7 @@ def read_server_hosts(gateway_namespace: str, spec: Mapping[str, Any]) -> list[S
                 elif ns == ".":
                     ns = gateway_namespace
                 hosts.append((ns, host.lower()))
-        out.append(ServerHosts(i, server_route_types(server), tuple(hosts)))
+        out.append(ServerHosts(server.index, server_route_types(server), tuple(hosts)))
     return out
 
 

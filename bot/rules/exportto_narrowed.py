@@ -79,9 +79,10 @@ class _Consumers:
         return self._configs
 
     def users(self, host: str, lost: Visibility, skip: Resource) -> list[tuple[ClientConfig, str, Resource]]:
-        by_key = {(c.kind, c.namespace, c.name): r for c, r in self.configs}
+        """Client configuration in the namespaces that lose `host`, with why it proves use, and its resource."""
+        resource = {id(c): r for c, r in self.configs}
         found = users_losing(host, lost, [c for c, _ in self.configs], skip=skip.key)
-        return [(c, why, by_key[(c.kind, c.namespace, c.name)]) for c, why in found]
+        return [(c, why, resource[id(c)]) for c, why in found]
 
     def of(self, vc: VisibilityChange, lost: Visibility) -> list[Loss]:
         new = vc.head

@@ -62,17 +62,15 @@ def check(ctx: Context) -> Iterator[Finding]:
         listed = f"subset{'s' if many else ''} {_list(subsets)} of {host}"
         them, it = ("them", "the subsets") if many else ("it", "the subset")
         dr_gone = ctx.head.get(*dr.key) is None
+        removal = f"deletes {dr.display}" if dr_gone else f"removes {listed} from {dr.display}"
+        subsets_named = f"its {listed}" if dr_gone else them
         if deleted:
-            removal = f"deletes {dr.display}" if dr_gone else f"removes {listed} from {dr.display}"
-            routes = f"its {listed}" if dr_gone else them
-            message = (f"this change {removal} together with {vs.display}, which routes to {routes}; applied "
-                       f"together, proxies can lose {it} while the routes still exist and return 503s")
+            message = (f"this change {removal} together with {vs.display}, which routes to {subsets_named}; "
+                       f"applied together, proxies can lose {it} while the routes still exist and return 503s")
             fix = (f"delete {vs.display} first, wait until the deletion is distributed, then "
                    f"{'delete' if dr_gone else 'shrink'} {dr.display}")
         else:
-            removal = f"deletes {dr.display}" if dr_gone else f"removes {listed} from {dr.display}"
-            off = f"its {listed}" if dr_gone else them
-            message = (f"this change {removal} while moving {vs.display} off {off}; applied "
+            message = (f"this change {removal} while moving {vs.display} off {subsets_named}; applied "
                        f"together, proxies can lose {it} while routes still use {them} and return 503s")
             fix = (f"apply {vs.display} first, wait until it is distributed, then "
                    f"{'delete' if dr_gone else 'remove ' + it + ' from'} {dr.display}")
