@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from bot.context import Context
 from bot.findings import Finding, Severity
-from bot.istio.dr_moves import DrVersion, Move, clients_losing, pair_moves, risks
+from bot.istio.dr_moves import DrVersion, Move, clients_losing, risks
 from bot.mesh import Mesh
 from bot.resource import Resource
 from bot.rules.base import BEST_PRACTICES, finding
@@ -72,15 +72,11 @@ def check(ctx: Context) -> Iterator[Finding]:
     if ctx.base is None:
         return
     head = ctx.head
-    for old, new in ctx.subsets.moves:
+    for old, new in ctx.subsets.moves:  # paired once, with the subset changes (bot.istio.dr_moves.pair_moves)
         host = dr_host(old)
         if not host:
             continue
-        pairs = pair_moves([DrVersion(old.namespace, old.name, old.spec)],
-                           [DrVersion(new.namespace, new.name, new.spec)])
-        if not pairs:
-            continue
-        move = pairs[0]
+        move = Move(DrVersion(old.namespace, old.name, old.spec), DrVersion(new.namespace, new.name, new.spec))
         users, used = _users(head, host, set(dr_subsets(old)))
         found = risks(move, used)
         named = old.display if move.kind == "rename" else f"{old.display}, moving it to {new.namespace}"

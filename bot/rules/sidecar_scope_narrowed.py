@@ -46,7 +46,6 @@ SOURCES: tuple[str, ...] = (  # the behaviour it follows
     'istio/istio commit 4c3c712eed2 (~ exclusions, Istio 1.31); istio/istio#41978 (calls leaving the mesh'
     ' after a Sidecar)',
 )
-EXCLUSIONS_SINCE = S.EXCLUSIONS_SINCE
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,7 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     config = ctx.config
     root = config.root_namespace
-    exclusions = config.istio_version >= EXCLUSIONS_SINCE
+    exclusions = config.istio_version >= S.EXCLUSIONS_SINCE
     if not exclusions:
         for change in ctx.changed("Sidecar"):
             if change.head is not None:
