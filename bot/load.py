@@ -228,13 +228,16 @@ def _without_bom(chunk: str) -> str:
     return chunk
 
 
+_JSON_START = re.compile(r"\s*\{")
+_WHITE = re.compile(r"\s*")
+
+
 def _json_stream(path: str, text: str, collector: Collector, notes: list[ParseProblem]) -> tuple[str, int]:
     """A file whose first character (after white space) is `{` is read as a stream of JSON values first
     (`k8s.io/apimachinery/pkg/util/yaml/decoder.go` YAMLOrJSONDecoder). Returns the text left for the YAML
     reader and its line offset: all of it when the first value is not JSON, the rest after one value
     when the second is not; after two or more values, the rest must be JSON too."""
-    start = len(text) - len(text.lstrip())
-    if not text.startswith("{", start):
+    if not _JSON_START.match(text):
         return text, 0
     repeated: list[str] = []
 
@@ -248,9 +251,9 @@ def _json_stream(path: str, text: str, collector: Collector, notes: list[ParsePr
         return out
 
     decoder = json.JSONDecoder(object_pairs_hook=pairs)
-    pos, count = start, 0
+    pos, count = 0, 0
     while True:
-        pos = len(text) - len(text[pos:].lstrip())
+        pos = _WHITE.match(text, pos).end()  # type: ignore[union-attr]  # matches the empty string too
         if pos >= len(text):
             return "", 0
         try:
