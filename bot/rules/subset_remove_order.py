@@ -52,9 +52,10 @@ def check(ctx: Context) -> Iterator[Finding]:
         return
     pairs: dict[tuple[tuple[str, str, str], tuple[str, str, str]], tuple[Resource, Resource, bool, list[str], str]] = {}
     for (host, subset), dr in sorted(ctx.subsets.removed.items()):
-        if ctx.head.subset_users(host, subset):
-            continue  # someone still routes to it: subset-missing
-        for vs, deleted in dropped_references(ctx, host, subset):
+        users = dropped_references(ctx, host, subset)
+        if not users or ctx.head.subset_users(host, subset):
+            continue  # nobody stopped using it here, or someone still does (subset-missing)
+        for vs, deleted in users:
             entry = pairs.setdefault((dr.key, vs.key), (dr, vs, deleted, [], host))
             entry[3].append(subset)
     for dr, vs, deleted, subsets, host in pairs.values():
