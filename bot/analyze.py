@@ -16,7 +16,7 @@ from bot import checks, speed
 from bot.changes import Change, Descriptions, describe, descriptions, diff, rows
 from bot.config import FILE_NAME, Config, parse_config
 from bot.context import Context
-from bot.findings import Finding, ParseProblem, Severity, Skipped, Suppressed
+from bot.findings import DUPLICATE_KEY, Finding, ParseProblem, Severity, Skipped, Suppressed
 from bot.kinds import qualified_in
 from bot.load import Loaded, ParseCache, SourceFile, load
 from bot.mesh import Mesh
@@ -73,7 +73,7 @@ def load_revisions(base_files: list[SourceFile], head_files: list[SourceFile],
     cache: ParseCache = {}
     base_loaded = load(base_files, config, touched, cache)
     head_loaded = load(head_files, config, touched, cache)
-    broken = {p.file for p in head_loaded.problems}
+    broken = {p.file for p in head_loaded.problems if p.kind != DUPLICATE_KEY}  # files read as nothing
     return _revision(base_loaded, config, leave_out=broken), _revision(head_loaded, config)
 
 

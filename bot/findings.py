@@ -83,13 +83,20 @@ class Skipped:
     reason: str
 
 
+REFUSED = "refused"  # kubectl refuses the whole file: none of its resources can be applied
+DUPLICATE_KEY = "duplicate-key"  # kubectl reads the file, keeping the last of a repeated key's values
+OVER_LIMIT = "over-limit"  # beyond what this review reads (kubectl may read it): not reviewed
+
+
 @dataclass(frozen=True)
 class ParseProblem:
-    """Broken YAML: where the reader gave up, and its words."""
+    """What reading a file found: where, and in whose words. A REFUSED or OVER_LIMIT file's resources
+    are left out of the review; a DUPLICATE_KEY one is read as kubectl reads it."""
 
     file: str
     line: int
     reason: str
+    kind: str = REFUSED
 
 
 @dataclass(frozen=True)

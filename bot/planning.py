@@ -3,7 +3,9 @@
 Dependencies between changed resources decide the order
 (https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfiguring-service-routes):
 subsets, Gateways, ServiceEntries and Services a route starts using are applied before the
-route; a route stops using something before that thing is removed. A DestinationRule that both
+route; a route stops using something before that thing is removed, and moves off a host before a
+Gateway change stops serving it. A DestinationRule renamed or moved is applied under its new name (or
+namespace) before the old one is deleted. A DestinationRule that both
 gains a subset a route needs and loses one a route leaves is applied twice: first with both
 subsets, at the end as written.
 
@@ -34,6 +36,8 @@ from bot.gatewayapi.istio import share_workload, workload
 from bot.gatewayapi.kinds import GATEWAY, ROUTE_KINDS, label
 from bot.gatewayapi.listeners import gateway_renames
 from bot.gatewayapi.snapshot import Evaluation
+from bot.istio.delegation import delegate_refs
+from bot.istio.gateway_hosts import read_server_hosts, unserved_hosts
 from bot.kinds import qualified_in
 from bot.mesh import Mesh
 from bot.plan import Plan, Stage, Step
@@ -72,6 +76,9 @@ def build_plan(ctx: Context, errors: Collection[Finding] = ()) -> Plan:
                     break_edges.add((change.key, dep))
                 else:
                     edges.add(((change.key, ""), (dep, "")))
+    edges |= _unserving_edges(ctx)
+    # a renamed or moved DestinationRule: the new one is applied (and awaited) before the old is deleted
+    edges |= {((new.key, ""), (old.key, "")) for old, new in ctx.subsets.moves}
     both = {a for a, _ in make_edges} & {b for _, b in break_edges}
     for dr, vs in make_edges:
         edges.add(((dr, "transition" if dr in both else ""), (vs, "")))
@@ -218,10 +225,13 @@ def _moved_address(out: RoutePlan, old: Resource, new: Resource, hosts: str, ev:
 def _flagged(errors: Collection[Finding], changes: Mapping[Key, Change]) -> set[Key]:
     """The changed resources the errors are about: the flagged resource when the change touches it,
     else the changed resources the finding relates it to (a route left pointing at a subset the
-    change removes holds back the DestinationRule that removes it)."""
+    change removes holds back the DestinationRule that removes it); for a file-level error (a
+    duplicate key, a document that does not parse), every changed resource written in that file."""
     out: set[Key] = set()
     for f in errors:
-        if f.resource.key in changes:
+        if f.resource.kind == "File":  # a file kubectl would reject or misread holds back what it holds
+            out |= {k for k, c in changes.items() if c.head is not None and c.head.file == f.resource.file}
+        elif f.resource.key in changes:
             out.add(f.resource.key)
         else:
             out |= {r.key for r in f.related if r.key in changes}
@@ -250,8 +260,27 @@ def _left_out(errors: Collection[Finding], changes: Mapping[Key, Change], held: 
     return tuple(sorted(refs, key=lambda r: (r.file, r.line, r.kind, r.name)))
 
 
+def _unserving_edges(ctx: Context) -> set[tuple[Node, Node]]:
+    """A VirtualService change goes before a Gateway change that stops serving hosts it routed
+    (`bot.istio.gateway_hosts`): moved off first, the gateway never answers 404 for it."""
+    out: set[tuple[Node, Node]] = set()
+    vs_changes = [c for c in ctx.changed("VirtualService") if c.base is not None]
+    for gw in ctx.changed("Gateway"):
+        if gw.base is None or gw.head is None or not vs_changes:
+            continue
+        before = read_server_hosts(gw.base.namespace, gw.base.spec)
+        after = read_server_hosts(gw.head.namespace, gw.head.spec)
+        for change in vs_changes:
+            vs = change.base
+            if vs is not None and any((g.namespace, g.name) == (gw.namespace, gw.name) for g in vs_gateways(vs)) \
+                    and unserved_hosts(vs.namespace, vs.spec, before, after):
+                out.add(((change.key, ""), (gw.key, "")))
+    return out
+
+
 def _uses(vs: Resource | None) -> set[tuple[str, str]]:
-    """What a VirtualService depends on: ("subset", host/subset), ("gateway", ns/name), ("host", host)."""
+    """What a VirtualService depends on: ("subset", host/subset), ("gateway", ns/name), ("host", host),
+    ("delegate", ns/name)."""
     if vs is None:
         return set()
     out = set()
@@ -262,6 +291,8 @@ def _uses(vs: Resource | None) -> set[tuple[str, str]]:
     for g in vs_gateways(vs):
         if not g.is_mesh:
             out.add(("gateway", f"{g.namespace}/{g.name}"))
+    for ref in delegate_refs(vs.spec, vs.namespace):
+        out.add(("delegate", f"{ref.namespace}/{ref.name}"))
     return out
 
 
@@ -276,9 +307,9 @@ def _counterparts(use: tuple[str, str], subsets: dict[tuple[str, str], list[Key]
     if what == "subset":
         host, _, subset = value.rpartition("/")
         return subsets.get((host, subset), [])
-    if what == "gateway":
+    if what in ("gateway", "delegate"):
         ns, _, name = value.partition("/")
-        key = ("Gateway", ns, name)
+        key = ("Gateway" if what == "gateway" else "VirtualService", ns, name)
         return [key] if key in changed else []
     return [r.key for r in mesh.host_defined(value) if r.key in changed]
 

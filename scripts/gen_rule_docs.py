@@ -30,6 +30,19 @@ def _yaml(path: Path) -> str:
     return "```yaml\n" + path.read_text().rstrip("\n") + "\n```\n"
 
 
+def _source(text: str) -> str:
+    """A source line for Markdown: links as autolinks, code paths as code."""
+    words = text.split(" ", 2)
+    if text.startswith("https://"):
+        link, _, rest = text.partition(" ")
+        return f"<{link}>" + (f" {rest}" if rest else "")
+    repos = ("istio/istio", "kubernetes-sigs/gateway-api", "k8s.io/apimachinery", "k8s.io/cli-runtime")
+    if words[0] in repos and len(words) > 1 and "/" in words[1]:
+        rest = f" {words[2]}" if len(words) > 2 else ""
+        return f"{words[0]} `{words[1]}`{rest}"
+    return text
+
+
 def render(rule: Rule) -> str:
     fires, near = _case(rule.ID, "fires"), _case(rule.ID, "near-miss")
     if rule.DIFF_ONLY:
@@ -44,6 +57,8 @@ def render(rule: Rule) -> str:
         f"- Istio guidance: <{rule.GUIDANCE}>\n",
         "## Why\n",
         rule.WHY + "\n",
+        "## What it follows\n",
+        "\n".join(f"- {_source(source)}" for source in rule.SOURCES) + "\n",
     ]
     spec = getattr(rule, "SPEC", "")  # Gateway API rules: where Istio differs from the specification
     if spec:

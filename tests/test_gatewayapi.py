@@ -307,7 +307,7 @@ def test_loader_reads_every_gateway_api_version() -> None:
     for kind, version in (("HTTPRoute", "v1beta1"), ("TLSRoute", "v1alpha2"), ("TCPRoute", "v1alpha2"),
                           ("GRPCRoute", "v1"), ("ReferenceGrant", "v1alpha2"), ("ListenerSet", "v1")):
         docs.append(yaml.safe_dump({"apiVersion": f"gateway.networking.k8s.io/{version}", "kind": kind,
-                                    "metadata": {"name": kind.lower(), "namespace": "n"}}))
+                                    "metadata": {"name": kind.lower(), "namespace": "shop"}}))
     docs.append("apiVersion: example.com/v1\nkind: HTTPRoute\nmetadata: {name: other}\n")
     kinds = [r.kind for r in load("---\n".join(docs))]
     assert kinds == ["HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute", "ReferenceGrant", "ListenerSet"]

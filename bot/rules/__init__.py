@@ -5,7 +5,9 @@ from __future__ import annotations
 from bot.rules import (
     dr_fragment_conflict,
     dr_lookup_path,
+    dr_move_order,
     dr_tls_conflict,
+    duplicate_key,
     duplicate_resource,
     exportto_narrowed,
     exportto_widened,
@@ -28,17 +30,20 @@ from bot.rules import (
     route_dropped_by_istio,
     route_http_grpc_merged,
     route_unattached,
+    sidecar_scope_narrowed,
     subset_add_order,
     subset_missing,
     subset_policy_unused,
     subset_remove_order,
     vs_fragment_conflict,
+    vs_host_unserved,
     vs_unreachable_rule,
 )
 from bot.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
     parse_error,
+    duplicate_key,
     duplicate_resource,
     subset_add_order,
     subset_remove_order,
@@ -48,8 +53,11 @@ RULES: tuple[Rule, ...] = (
     gateway_shared_certificate,
     exportto_widened,
     exportto_narrowed,
+    sidecar_scope_narrowed,
     dr_lookup_path,
+    dr_move_order,
     vs_fragment_conflict,
+    vs_host_unserved,
     dr_fragment_conflict,
     dr_tls_conflict,
     ingress_bypasses_subsets,

@@ -39,6 +39,12 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/config/kube/gatewaycommon/gateway_utils.go GetDefaultName',
+    'istio/istio pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     head, base = ev.head, ev.base

@@ -42,6 +42,13 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'https://github.com/istio/istio/issues/13589 (404 NR for a reused HTTP/2 connection)',
+    'https://gateway-api.sigs.k8s.io/geps/gep-3567/ (GEP-3567, TLS connection coalescing)',
+    'kubernetes-sigs/gateway-api apis/v1/gateway_types.go Listener.Hostname',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     gateways = istio_gateways(ev)

@@ -42,6 +42,12 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/config/kube/gateway/conversion.go buildTLS, buildSecretReference',
+    'kubernetes-sigs/gateway-api apis/v1/gateway_types.go ListenerTLSConfig.CertificateRefs',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for owner in listener_owners(ctx):

@@ -43,6 +43,12 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/config/kube/gatewaycommon/listener_conflict.go ComputeGatewayListenerConflicts',
+    'kubernetes-sigs/gateway-api apis/v1/gateway_types.go ListenerConditionConflicted',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for gw in istio_gateways(ev):

@@ -38,6 +38,13 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/config/kube/gateway/conversion.go listenerProtocolToIstio',
+    'istio/istio pilot/pkg/config/kube/gatewaycommon/conversion.go GenerateGatewaySupportedKinds',
+    'istio/istio pilot/pkg/config/kube/gateway/supported_features.go',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     for owner in listener_owners(ctx):
         for lst in listeners(owner):

@@ -36,6 +36,13 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/networking/core/httproute.go dedupeDomains (metric pilot_vservice_dup_domain)',
+    'istio/istio pilot/pkg/model/virtualservice.go SelectVirtualServices',
+    'kubernetes-sigs/gateway-api apis/v1/shared_types.go ParentReference (a Service parent)',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for o in overlaps(ev):

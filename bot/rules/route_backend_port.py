@@ -35,6 +35,11 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/config/kube/gateway/conversion.go buildDestination',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     head = evaluation(ctx).head
     for res in routes(ctx):

@@ -43,6 +43,15 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/config/kube/gateway/conversion.go buildHTTPDestination (ReferenceGrants '
+    'enforced for Gateway parents)',
+    'istio/istio pilot/pkg/config/kube/gateway/route_collections.go HTTPRouteCollection, '
+    'GRPCRouteCollection (enforceRefGrant = !mesh)',
+    'istio/istio pilot/pkg/networking/core/route/route.go ClusterNotFoundResponseCode (HTTP 500)',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for res in routes(ctx):

@@ -42,6 +42,12 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'kubernetes-sigs/gateway-api apis/v1/httproute_types.go HTTPRouteRule.Matches (precedence)',
+    'istio/istio pilot/pkg/config/kube/gateway/conversion.go sortRoutesByCreationTime, sortHTTPRoutes',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for clash in clashes(ev):

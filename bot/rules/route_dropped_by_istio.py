@@ -45,6 +45,13 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/config/kube/gateway/route_collections.go computeRoute',
+    'kubernetes-sigs/gateway-api apis/v1/shared_types.go RouteConditionPartiallyInvalid',
+    'kubernetes-sigs/gateway-api apis/v1/httproute_types.go HTTPRouteFilter',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for res in routes(ctx):

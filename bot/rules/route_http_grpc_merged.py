@@ -36,6 +36,13 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'kubernetes-sigs/gateway-api apis/v1/grpcroute_types.go GRPCRouteSpec (hostname conflicts with HTTPRoute)',
+    'istio/istio pilot/pkg/config/kube/gateway/controller.go',
+    'istio/istio pilot/pkg/config/kube/gateway/testdata/http-grpc-same-host.yaml',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     seen = set()

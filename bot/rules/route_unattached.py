@@ -41,6 +41,13 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'kubernetes-sigs/gateway-api apis/v1/shared_types.go ParentReference',
+    'istio/istio pilot/pkg/config/kube/gateway/conversion.go referenceAllowed',
+    'istio/istio pilot/pkg/config/kube/gateway/conditions.go createRouteStatus',
+)
+
+
 def check(ctx: Context) -> Iterator[Finding]:
     ev = evaluation(ctx)
     for res in routes(ctx):
