@@ -12,6 +12,7 @@ from bot.cli import main
 from bot.render import markdown
 from bot.rules import BY_ID
 from tests.helpers import audit, diff, lines, load_script
+from tests.test_gatewayapi_plan import GRANT
 from tests.test_markdown import LINK, check_golden, tree
 
 FIXTURES = Path(__file__).parent / "rules"
@@ -114,15 +115,6 @@ spec:
     assert "reference-missing" not in {f.rule for f in report.findings}
 
 
-CHECKOUT_GRANT = """apiVersion: gateway.networking.k8s.io/v1beta1
-kind: ReferenceGrant
-metadata: {name: shop-routes, namespace: payments}
-spec:
-  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]
-  to: [{group: "", kind: Service}]
-"""
-
-
 def test_a_repository_with_istio_and_gateway_api_for_one_host_is_reviewed_together() -> None:
     """tests/mixed: shop.example.com moves from an Istio Gateway and VirtualService to a Gateway API
     Gateway and HTTPRoute, and reviews gets a mesh route next to its VirtualService's new canary."""
@@ -141,12 +133,12 @@ def test_a_repository_with_istio_and_gateway_api_for_one_host_is_reviewed_togeth
     # the route with the error waits for its fix, and so does the VirtualService that hands it the host
     assert [report.label(r) for r in report.plan.left_out] == ["HTTPRoute shop/storefront",
                                                               "VirtualService shop/storefront"]
-    granted = {**tree(MIXED / "head"), "shop/grant.yaml": CHECKOUT_GRANT}
+    granted = {**tree(MIXED / "head"), "shop/grant.yaml": GRANT}
     fixed = diff(tree(MIXED / "base"), granted)
     assert "route-backend-unresolved" not in {f.rule for f in fixed.findings} and fixed.plan.left_out == ()
     assert [[fixed.label(s.resource) for s in st.steps] for st in fixed.plan.stages] == [
         ["DestinationRule shop/reviews", "HTTPRoute shop/reviews", "Gateway (gateway.networking.k8s.io) infra/public",
-         "Namespace shop", "ReferenceGrant payments/shop-routes"],
+         "Namespace shop", "ReferenceGrant payments/from-shop"],
         ["HTTPRoute shop/storefront", "VirtualService shop/reviews"],  # after the Gateway, label, grant and subset
         ["VirtualService shop/storefront"],  # let go only once the route serves shop.example.com
     ]

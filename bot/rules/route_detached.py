@@ -14,7 +14,7 @@ from bot.gatewayapi.objects import listener_set_parent, listeners, route
 from bot.gatewayapi.snapshot import Evaluation
 from bot.resource import Key, Resource
 from bot.rules.base import finding
-from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, routes
+from bot.rules.shared.gateway_api import ATTACHMENT_SOURCES, GATEWAY_API, evaluation, routes
 
 ID = "route-detached"
 SEVERITY = Severity.ERROR
@@ -46,11 +46,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
-SOURCES: tuple[str, ...] = (  # the behaviour it follows
-    'kubernetes-sigs/gateway-api apis/v1/shared_types.go ParentReference',
-    'istio/istio pilot/pkg/config/kube/gateway/conversion.go referenceAllowed',
-    'istio/istio pilot/pkg/config/kube/gateway/conditions.go createRouteStatus',
-)
+SOURCES = ATTACHMENT_SOURCES  # the behaviour it follows
 
 
 def check(ctx: Context) -> Iterator[Finding]:

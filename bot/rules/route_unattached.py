@@ -10,7 +10,7 @@ from bot.gatewayapi.attachment import evaluate
 from bot.gatewayapi.kinds import failure
 from bot.gatewayapi.objects import route
 from bot.rules.base import finding
-from bot.rules.shared.gateway_api import GATEWAY_API, evaluation, routes
+from bot.rules.shared.gateway_api import ATTACHMENT_SOURCES, GATEWAY_API, evaluation, routes
 
 ID = "route-unattached"
 SEVERITY = Severity.WARNING
@@ -41,11 +41,7 @@ SPEC = (  # where Istio differs from the Gateway API specification (the rule doc
 )
 
 
-SOURCES: tuple[str, ...] = (  # the behaviour it follows
-    'kubernetes-sigs/gateway-api apis/v1/shared_types.go ParentReference',
-    'istio/istio pilot/pkg/config/kube/gateway/conversion.go referenceAllowed',
-    'istio/istio pilot/pkg/config/kube/gateway/conditions.go createRouteStatus',
-)
+SOURCES = ATTACHMENT_SOURCES  # the behaviour it follows
 
 
 def check(ctx: Context) -> Iterator[Finding]:

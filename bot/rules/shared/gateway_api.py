@@ -14,6 +14,11 @@ from bot.resource import Resource
 
 GATEWAY_API = "https://istio.io/latest/docs/tasks/traffic-management/ingress/gateway-api/"
 GAMMA = "https://istio.io/latest/blog/2024/gateway-mesh-ga/"
+ATTACHMENT_SOURCES: tuple[str, ...] = (  # where a parentRef attaches, and the reason it does not
+    'kubernetes-sigs/gateway-api apis/v1/shared_types.go ParentReference',
+    'istio/istio pilot/pkg/config/kube/gateway/conversion.go referenceAllowed',
+    'istio/istio pilot/pkg/config/kube/gateway/conditions.go createRouteStatus',
+)
 
 
 def evaluation(ctx: Context) -> Evaluation:
