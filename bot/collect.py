@@ -51,7 +51,7 @@ class Collector:
             self.skipped.append(Skipped(self.path, f"line {line}: {kind.name} {name} whose metadata.namespace is not "
                                         f"text ({raw_ns!r} as kubectl reads it; quote it)"))
             return
-        namespace = raw_ns or self.default_namespace
+        namespace = "" if kind.cluster_scoped else raw_ns or self.default_namespace
         if from_list:
             source = yaml.safe_dump(body, sort_keys=False)
         self.resources.append(Resource(kind.name, api_version, namespace, name, body,

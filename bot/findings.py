@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from bot.kinds import display
+
 
 class Severity(enum.Enum):
     NOTICE = "notice"
@@ -42,7 +44,12 @@ class Ref:
 
     @property
     def display(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+        return self.label()
+
+    def label(self, qualified: frozenset[str] = frozenset()) -> str:
+        """`Kind namespace/name` (`Kind name` when cluster-scoped); kinds in `qualified` say their group."""
+        kind = display(self.kind, qualified)
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
 
 
 @dataclass(frozen=True)

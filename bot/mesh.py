@@ -12,6 +12,7 @@ from functools import cached_property
 
 from bot import hosts as H
 from bot.config import MeshSettings
+from bot.gatewayapi.snapshot import Snapshot
 from bot.istio.delegation import DelegateRef, delegate_refs, delegation_problem, is_delegate
 from bot.istio.dr_lookup import DestinationRuleIndex, Lookup, Rule, read_rule
 from bot.kinds import EXPORTED, NAMES
@@ -47,6 +48,11 @@ class Mesh:
             out[res.kind].append(res)
         return out
 
+    @cached_property
+    def kinds(self) -> frozenset[str]:
+        """The kinds this revision holds."""
+        return frozenset(kind for kind, found in self._by_kind.items() if found)
+
     def of(self, kind: str) -> list[Resource]:
         return self._by_kind.get(kind, [])
 
@@ -54,8 +60,14 @@ class Mesh:
         return self.by_key.get((kind, namespace, name))
 
     @cached_property
+    def gateway_api(self) -> Snapshot:
+        """The Gateway API view of this revision (`bot.gatewayapi`), over the same indexes."""
+        return Snapshot(self.by_key, self._by_kind)
+
+    @cached_property
     def namespaces(self) -> list[str]:
-        names = {res.namespace for res in self.by_key.values()} | {self.settings.root_namespace}
+        names = {res.namespace for res in self.by_key.values() if res.namespace}  # "": cluster-scoped
+        names.add(self.settings.root_namespace)
         return sorted(names)
 
     # visibility (exportTo)

@@ -36,8 +36,8 @@ def _source(text: str) -> str:
     if text.startswith("https://"):
         link, _, rest = text.partition(" ")
         return f"<{link}>" + (f" {rest}" if rest else "")
-    if words[0] in ("istio/istio", "k8s.io/apimachinery", "k8s.io/cli-runtime") and len(words) > 1 \
-            and "/" in words[1]:
+    repos = ("istio/istio", "kubernetes-sigs/gateway-api", "k8s.io/apimachinery", "k8s.io/cli-runtime")
+    if words[0] in repos and len(words) > 1 and "/" in words[1]:
         rest = f" {words[2]}" if len(words) > 2 else ""
         return f"{words[0]} `{words[1]}`{rest}"
     return text
@@ -60,6 +60,9 @@ def render(rule: Rule) -> str:
         "## What it follows\n",
         "\n".join(f"- {_source(source)}" for source in rule.SOURCES) + "\n",
     ]
+    spec = getattr(rule, "SPEC", "")  # Gateway API rules: where Istio differs from the specification
+    if spec:
+        out += ["## Istio and the Gateway API specification\n", spec + "\n"]
     if fires:
         if (fires / "base.yaml").exists():
             out += ["## Before (base of the PR)\n", _yaml(fires / "base.yaml")]

@@ -1,4 +1,12 @@
-"""`--format json`, version 1."""
+"""`--format json`, version 2.
+
+Every resource is named by `kind` as manifests write it and its API `group` ("" for the core group),
+so the Gateway API Gateway is `{"kind": "Gateway", "group": "gateway.networking.k8s.io"}` and Istio's
+is `{"kind": "Gateway", "group": "networking.istio.io"}`; a cluster-scoped resource (Namespace,
+GatewayClass) has `namespace: ""`. A change is `added`, `removed`, `modified` or `renamed`; a renamed
+one names its old self in `previous`. Version 1 named kinds as the bot does internally
+(`KubernetesGateway`) and had no `group`, `previous` or `qualified_kinds`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,21 @@ import json
 from typing import Any
 
 from bot.findings import Finding, Ref, Severity
+from bot.kinds import external
 from bot.plan import Step
 from bot.report import ConfigReview, Report
 from bot.rules.base import docs_url
 
+VERSION = 2
+
+
+def _kind(kind: str) -> dict[str, str]:
+    written, group = external(kind)
+    return {"kind": written, "group": group}
+
 
 def _ref(ref: Ref) -> dict[str, Any]:
-    return {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name, "file": ref.file, "line": ref.line}
+    return {**_kind(ref.kind), "namespace": ref.namespace, "name": ref.name, "file": ref.file, "line": ref.line}
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -25,7 +41,7 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def _step(s: Step) -> dict[str, Any]:
     r = s.resource
-    out = {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
+    out = {**_kind(r.kind), "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note}
     if s.generated:  # not a repository file as it is: the document itself, for whoever applies the plan
         out |= {"generated": s.generated, "document": s.source}
     return out
@@ -33,7 +49,7 @@ def _step(s: Step) -> dict[str, Any]:
 
 def as_dict(report: Report) -> dict[str, Any]:
     return {
-        "version": 1,
+        "version": VERSION,
         "mode": report.mode,
         "base": report.base,
         "head": report.head,
@@ -45,8 +61,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             "changed": len(report.changes),
         },
         "changes": [
-            {"kind": c.resource.kind, "namespace": c.resource.namespace, "name": c.resource.name, "change": c.change,
-             "file": c.resource.file, "line": c.resource.line, "paths": list(c.paths), "what": list(c.what)}
+            {**_ref(c.resource), "change": c.change, "paths": list(c.paths), "what": list(c.what),
+             **({"previous": _ref(c.previous)} if c.previous is not None else {})}
             for c in report.changes
         ],
         "findings": [_finding(f) for f in report.findings],
@@ -63,6 +79,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "disabled_rules": list(report.disabled),
         "paths": list(report.paths),
         "config_change": _config_change(report.config_change),
+        "qualified_kinds": [_kind(k) for k in report.qualified],
     }
 
 

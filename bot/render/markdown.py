@@ -17,6 +17,7 @@ from urllib.parse import quote
 from bot import __version__
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity
+from bot.kinds import display
 from bot.plan import Stage, Step, commands, stage_file, stage_files
 from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import Report
@@ -31,7 +32,8 @@ HIDDEN_SHOWN = 20  # findings listed as hidden by a pull request's new settings
 
 _ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 _TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.NOTICE: "Notices"}
-_CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️"}
+_CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️", "renamed": "🔀"}
+MAX_WHAT = 4  # phrases per changed resource in the table
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
 
 
@@ -120,14 +122,14 @@ def _location(ref: Ref, line: int, link_base: str | None) -> str:
     return f"[{label}]({link_base.rstrip('/')}/{quote(ref.file, safe='/')}#L{line})"
 
 
-def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[str, Any]:
-    related = "; ".join(f"{md(r.display)}, {_location(r, r.line, link_base)}" for r in f.related[:5])
+def _finding(f: Finding, link_base: str | None, report: Report, compact: bool = False) -> dict[str, Any]:
+    related = "; ".join(f"{md(report.label(r))}, {_location(r, r.line, link_base)}" for r in f.related[:5])
     if len(f.related) > 5:
         related += f" and {len(f.related) - 5} more"
     message = f.message if not compact or len(f.message) <= 300 else f.message[:299] + "…"
     return {
         "rule": f.rule, "docs": docs_url(f.rule), "severity_word": f.severity.value.capitalize(),
-        "resource": f.resource.display, "location": _location(f.resource, f.location_line, link_base),
+        "resource": report.label(f.resource), "location": _location(f.resource, f.location_line, link_base),
         "message": message, "fix": "" if compact else f.fix, "related": "" if compact else related,
     }
 
@@ -144,7 +146,7 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
         shown = found if limit is None else found[:limit]
         title = _TITLES[severity] + (" introduced by this change" if report.mode == "diff" else "")
         groups.append({"severity": severity.value, "icon": _ICONS[severity], "title": title, "count": len(found),
-                       "findings": [_finding(f, link_base, compact=cut.level >= 8) for f in shown],
+                       "findings": [_finding(f, link_base, report, compact=cut.level >= 8) for f in shown],
                        "hidden": len(found) - len(shown)})
     # Errors stay open; warnings and notices fold behind one line when errors lead, or when they are many.
     others = [g for g in groups if g["severity"] != "error"]
@@ -169,9 +171,10 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
         "hint": hint[:1].upper() + hint[1:],
         "settings": _settings(report, link_base),
         "changes": [
-            {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
-             "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
-             "file_link": _location(c.resource, c.resource.line, link_base)}
+            {"icon": _CHANGE_ICONS[c.change], "change": c.change,
+             "kind": display(c.resource.kind, frozenset(report.qualified)),
+             "namespace": c.resource.namespace, "name": c.resource.name,
+             "what": _what(c.what), "file_link": _location(c.resource, c.resource.line, link_base)}
             for c in rows
         ],
         "changes_total": len(report.changes),
@@ -181,16 +184,16 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
         "collapsed": collapsed,
         "collapsed_summary": " and ".join(f"{g['icon']} {plural(g['count'], g['severity'])}" for g in collapsed)
         + (" introduced by this change" if report.mode == "diff" else ""),
-        "preexisting": [_finding(f, link_base) for f in pre_shown],
+        "preexisting": [_finding(f, link_base, report) for f in pre_shown],
         "preexisting_total": len(earlier),
         "preexisting_hidden": len(earlier) - len(pre_shown) if pre_shown else 0,
-        "suppressed": [_finding(s.finding, link_base) for s in report.suppressed] if cut.preexisting else [],
+        "suppressed": [_finding(s.finding, link_base, report) for s in report.suppressed] if cut.preexisting else [],
         "error_count": plural(sum(1 for f in headline if f.severity is Severity.ERROR), "error"),
-        "left_out": [r.display for r in report.plan.left_out[:LEFT_OUT_SHOWN]],
+        "left_out": [report.label(r) for r in report.plan.left_out[:LEFT_OUT_SHOWN]],
         "left_out_more": max(0, len(report.plan.left_out) - LEFT_OUT_SHOWN),
-        "stages": [_stage(i, st, cut) for i, st in enumerate(report.plan.stages, start=1)],
+        "stages": [_stage(i, st, cut, report) for i, st in enumerate(report.plan.stages, start=1)],
         "staged": report.plan.staged,
-        "documents": [_document(i, st, stage_files_) for i, st in enumerate(report.plan.stages, start=1)
+        "documents": [_document(i, st, stage_files_, report) for i, st in enumerate(report.plan.stages, start=1)
                       if st.generated] if cut.documents else [],
         "documents_cut": ", ".join(stage_files_) if not cut.documents else "",
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped[:50]] if cut.preexisting else [],
@@ -203,18 +206,24 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
     }
 
 
+def _what(what: tuple[str, ...]) -> str:
+    shown = ", ".join(what[:MAX_WHAT])
+    return shown + (f" and {len(what) - MAX_WHAT} more" if len(what) > MAX_WHAT else "")
+
+
 def _settings(report: Report, link_base: str | None) -> dict[str, Any] | None:
     change = report.config_change
     if change is None or not change.says_something:
         return None
     words = settings_words(change)
-    hidden = [{**_finding(h.finding, link_base, compact=True), "why": h.why} for h in change.hidden[:HIDDEN_SHOWN]]
+    hidden = [{**_finding(h.finding, link_base, report, compact=True), "why": h.why}
+              for h in change.hidden[:HIDDEN_SHOWN]]
     return {"lead": words.lead, "check": words.check, "hidden_lead": words.hidden,
             "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes[:50]],
             "hidden": hidden, "hidden_more": max(0, len(change.hidden) - HIDDEN_SHOWN)}
 
 
-def _stage(index: int, stage: Stage, cut: _Cut) -> dict[str, Any]:
+def _stage(index: int, stage: Stage, cut: _Cut, report: Report) -> dict[str, Any]:
     lines = commands(stage, index)
     if stage.wait:
         waits = stage.wait.split(" && ")
@@ -225,7 +234,7 @@ def _stage(index: int, stage: Stage, cut: _Cut) -> dict[str, Any]:
             lines.append(f"# ... and {more} more waits of the same kind (see the JSON report)")
     items = ""
     if cut.stage_items:
-        items = ", ".join(md(s.resource.display) + _step_tag(s, index) for s in stage.steps[:20])
+        items = ", ".join(md(report.label(s.resource)) + _step_tag(s, index) for s in stage.steps[:20])
         if len(stage.steps) > 20:
             items += f" and {len(stage.steps) - 20} more"
     return {"title": stage.title, "resources": items, "notes": list(stage.notes), "commands": "\n".join(lines)}
@@ -241,13 +250,13 @@ def _step_tag(step: Step, index: int) -> str:
     return ""
 
 
-def _document(index: int, stage: Stage, files: dict[str, str]) -> dict[str, Any]:
+def _document(index: int, stage: Stage, files: dict[str, str], report: Report) -> dict[str, Any]:
     about = []
     for step in stage.generated:
         if step.note.startswith("transition"):
-            about.append(f"{step.resource.display}, {step.note}")
+            about.append(f"{report.label(step.resource)}, {step.note}")
         else:
-            about.append(f"{step.resource.display} as written in {step.resource.file}")
+            about.append(f"{report.label(step.resource)} as written in {step.resource.file}")
     name = stage_file(index)
     return {"name": name, "about": "; ".join(about), "text": files.get(name, "")}
 

@@ -31,24 +31,25 @@ def render(report: Report, colour: bool = False) -> str:
         out += [f"  {words.check}"] if words.check else []
         if change.hidden:
             out.append(f"  {words.hidden}")
-            out += [f"    {h.finding.severity.value} {h.finding.rule}  {h.finding.resource.display}  "
+            out += [f"    {h.finding.severity.value} {h.finding.rule}  {report.label(h.finding.resource)}  "
                     f"({h.finding.resource.file}:{h.finding.location_line}): {h.why}" for h in change.hidden]
     if report.changes:
         out += ["", bold("Changes")]
-        names = [f"{c.resource.kind} {c.resource.namespace}/{c.resource.name}" for c in report.changes]
+        names = [report.label(c.resource) for c in report.changes]
         width = max(len(name) for name in names)
         for c, name in zip(report.changes, names, strict=True):
             where = f"{c.resource.file}:{c.resource.line}"
-            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}  ({where})")
+            more = f" and {len(c.what) - 3} more" if len(c.what) > 3 else ""
+            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}{more}  ({where})")
 
     def finding_lines(f: Finding) -> list[str]:
         tag = paint(f"{f.severity.value.upper():<7}", _COLOURS[f.severity])
-        lines = [f"  {tag} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})",
+        lines = [f"  {tag} {f.rule}  {report.label(f.resource)}  ({f.resource.file}:{f.location_line})",
                  f"          {f.message}"]
         if f.fix:
             lines.append(f"          fix: {f.fix}")
         if f.related:
-            lines.append("          related: " + ", ".join(f"{r.display} ({r.file}:{r.line})" for r in f.related))
+            lines.append("          related: " + ", ".join(f"{report.label(r)} ({r.file}:{r.line})" for r in f.related))
         return lines
 
     introduced, earlier = report.headline(), report.earlier()
@@ -64,13 +65,14 @@ def render(report: Report, colour: bool = False) -> str:
         out += ["", bold(f"Suppressed ({len(report.suppressed)}) by annotation istio-pr-bot.io/ignore")]
         for suppressed in report.suppressed:
             f = suppressed.finding
-            out.append(f"  {f.severity.value:<7} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})")
+            out.append(f"  {f.severity.value:<7} {f.rule}  {report.label(f.resource)}  "
+                       f"({f.resource.file}:{f.location_line})")
     plan = report.plan
     if plan.stages or plan.left_out:
         out += ["", bold("Rollout")]
         if plan.left_out:
             out.append(f"  {fix_first(report)}")
-            out += [f"    {r.display}  ({r.file})" for r in plan.left_out]
+            out += [f"    {report.label(r)}  ({r.file})" for r in plan.left_out]
         if plan.stages and not plan.staged:
             out.append("  No ordering hazard: apply in one step.")
         for i, stage in enumerate(plan.stages, start=1):
@@ -80,7 +82,7 @@ def render(report: Report, colour: bool = False) -> str:
                     where = stage_file(i) if step.generated else step.resource.file
                     why = [step.note] if step.note else [step.generated] if step.generated else []
                     note = f" ({'; '.join(why)})" if why else ""
-                    out.append(f"       {step.action:<6} {step.resource.display}  {where}{note}")
+                    out.append(f"       {step.action:<6} {report.label(step.resource)}  {where}{note}")
             out += [f"       note: {note}" for note in stage.notes]
             out += [f"     $ {command}" for command in commands(stage, i)]
             if stage.wait:
