@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 UV := .cache/uv/bin/uv
 
-.PHONY: demo test lint bench conformance lock newest clean tools tools-start
+.PHONY: demo test lint bench conformance conformance-gateway-api lock newest clean tools tools-start
 
 $(STAMP): requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench: $(STAMP)
 
 conformance: $(STAMP)
 	$(BIN)/python scripts/conformance.py
+
+# Gateway API conformance manifests (copies in tests/conformance/gateway-api) through `audit`.
+conformance-gateway-api: $(STAMP)
+	$(BIN)/python scripts/conformance_gateway_api.py
 
 # Re-resolve the locks (needs the network): one resolution valid on every supported Python.
 # test.txt first; runtime.txt and build.txt (setuptools, for the Dockerfile's offline wheel build)

@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from bot import checks, speed
-from bot.changes import Change, Descriptions, describe, descriptions, diff
+from bot.changes import Change, Descriptions, describe, descriptions, diff, rows
 from bot.config import FILE_NAME, Config, parse_config
 from bot.context import Context
-from bot.findings import Finding, ParseProblem, RenderProblem, Severity, Skipped, Suppressed
+from bot.findings import DUPLICATE_KEY, Finding, ParseProblem, RenderProblem, Severity, Skipped, Suppressed
+from bot.kinds import qualified_in
 from bot.load import Loaded, ParseCache, RenderedDocument, SourceFile, load, load_rendered
 from bot.mesh import Mesh
 from bot.plan import Plan
@@ -80,7 +81,7 @@ def load_revisions(base_files: list[SourceFile], head_files: list[SourceFile], c
     cache: ParseCache = {}
     base_loaded = _with_rendered(load(base_files, config, touched, cache), base_rendered, config)
     head_loaded = _with_rendered(load(head_files, config, touched, cache), head_rendered, config)
-    broken = {p.file for p in head_loaded.problems}
+    broken = {p.file for p in head_loaded.problems if p.kind != DUPLICATE_KEY}  # files read as nothing
     if changed is None:
         changed = frozenset(touched | (base_blobs.keys() - {f.path for f in head_files}))
     return (_revision(base_loaded, config, changed, leave_out=broken), _revision(head_loaded, config, changed))
@@ -119,9 +120,9 @@ def diff_revisions(base: Revision, head: Revision, config: Config) -> Outcome:
                        focus=frozenset(f.resource.key for f in found), render_errors=base.render_errors)
     before = {f.fingerprint for f in checks.run(base_ctx, checks.enabled(config, False, {f.rule for f in found}))}
     kept, suppressed = checks.suppress([replace(f, introduced=f.fingerprint not in before) for f in found], head.mesh)
-    rows = tuple(ChangedResource(c.change, c.ref(), c.paths, c.what) for c in describe(list(changes), described))
+    listed = rows(describe(list(changes), described))
     errors = [f for f in kept if f.introduced and f.severity is Severity.ERROR]  # fixed first, left out of the plan
-    return Outcome(rows, tuple(checks.order(kept)), tuple(suppressed), build_plan(ctx, errors))
+    return Outcome(listed, tuple(checks.order(kept)), tuple(suppressed), build_plan(ctx, errors))
 
 
 def audit_revision(revision: Revision, config: Config) -> Outcome:
@@ -190,6 +191,8 @@ def _report(mode: str, base_label: str | None, head_label: str, head: Revision, 
     skips = sorted(dict.fromkeys([*skipped, *head.skipped, *(s for r in others for s in r.skipped)]),
                    key=lambda s: (s.file, s.reason))
     disabled = tuple(sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled))
+    present = head.mesh.kinds.union(*(r.mesh.kinds for r in others))
     return Report(mode=mode, base=base_label, head=head_label, resources=len(head.mesh.by_key),
                   changes=outcome.changes, findings=outcome.findings, suppressed=outcome.suppressed,
-                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled, paths=config.paths)
+                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled, paths=config.paths,
+                  qualified=tuple(sorted(qualified_in(present))))

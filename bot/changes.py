@@ -12,7 +12,12 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from bot.findings import Ref
-from bot.resource import Resource
+from bot.gatewayapi.describe import KINDS as GATEWAY_API_KINDS
+from bot.gatewayapi.describe import describe as describe_gateway_api
+from bot.gatewayapi.describe import is_rename
+from bot.kinds import external
+from bot.report import ChangedResource
+from bot.resource import Key, Resource
 
 _NOISE_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields", "selfLink")
 _NOISE_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
@@ -118,8 +123,60 @@ def descriptions(changes: list[Change] | tuple[Change, ...]) -> Descriptions:
     for c in changes:
         if c.change == "modified" and c.base is not None and c.head is not None:
             paths = changed_paths(normalize(c.base.body), normalize(c.head.body))
-            out[c.key] = (tuple(p for p, _ in paths), summarize(paths))
+            out[c.key] = (tuple(p for p, _ in paths), _what(c.base, c.head, paths))
     return out
+
+
+def _what(base: Resource, head: Resource, paths: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Short phrases: the API's own words for the kinds that have them (`bot.gatewayapi.describe`), the
+    changed fields for the rest."""
+    if base.kind not in GATEWAY_API_KINDS:
+        return summarize(paths)
+    phrases, covered = describe_gateway_api(base, head)
+    under = [(p, how) for p, how in paths if _under(p, covered)]
+    rest = [(p, how) for p, how in paths if not _under(p, covered)]
+    fallback = summarize(under) if under and not phrases else ()
+    return tuple(dict.fromkeys([*phrases, *fallback, *summarize(rest)]))
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == p or path.startswith((p + ".", p + "[")) for p in prefixes)
+
+
+def renamed(changes: list[Change] | tuple[Change, ...]) -> dict[Key, Change]:
+    """Gateway API objects the change deletes and creates again under another name (same kind,
+    namespace and spec; for a Gateway the same class and listeners): added key -> the removed change.
+    Kubernetes sees a delete and a create (rules and the plan do too); people read one rename."""
+    removed = [(c, c.base) for c in changes if c.change == "removed" and c.kind in GATEWAY_API_KINDS and c.base]
+    if not removed:
+        return {}
+    added = [(c, c.head) for c in changes if c.change == "added" and c.kind in GATEWAY_API_KINDS and c.head]
+    out: dict[Key, Change] = {}
+    for new, head in added:
+        olds = [old for old, base in removed if is_rename(base, head)]
+        if len(olds) == 1 and sum(1 for _, h in added if olds[0].base and is_rename(olds[0].base, h)) == 1:
+            out[new.key] = olds[0]  # one on each side: a pair, not a guess
+    return out
+
+
+def rows(changes: list[Change]) -> tuple[ChangedResource, ...]:
+    """The changes as the report lists them: a rename is one row; by kind as manifests write it (the
+    Gateway API Gateway next to Istio's), then namespace and name."""
+    previous = renamed(changes)
+    gone = {old.key for old in previous.values()}
+    out = []
+    for c in changes:
+        old = previous.get(c.key)
+        if c.key in gone:
+            continue  # the removed half of a rename: read with its added half
+        if old is not None and old.base is not None and c.head is not None:
+            paths = [(p, how) for p, how in changed_paths(normalize(old.base.body), normalize(c.head.body))
+                     if p != "metadata.name"]
+            what = (f"renamed from {old.name}", *_what(old.base, c.head, paths))
+            out.append(ChangedResource("renamed", c.ref(), tuple(p for p, _ in paths), what, previous=old.ref()))
+        else:
+            out.append(ChangedResource(c.change, c.ref(), c.paths, c.what))
+    return tuple(sorted(out, key=lambda row: (*external(row.resource.kind), row.resource.namespace, row.resource.name)))
 
 
 def describe(changes: list[Change], known: Descriptions | None = None) -> list[Change]:

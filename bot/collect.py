@@ -41,11 +41,21 @@ class Collector:
         if kind is None:
             return
         metadata = as_dict(body.get("metadata"))
-        name = as_str(metadata.get("name"))
+        raw = metadata.get("name")
+        name = raw if isinstance(raw, str) else None
         if not name:
-            self.skipped.append(Skipped(self.path, f"line {line}: {kind.name} without metadata.name"))
+            if raw is None or raw == "":
+                why = "without metadata.name"
+            else:  # `name: y` or `name: 0777` are not text once read (go-yaml v2, as kubectl reads it)
+                why = f"whose metadata.name is not text ({raw!r} as kubectl reads it; quote it)"
+            self.skipped.append(Skipped(self.path, f"line {line}: {kind.name} {why}"))
             return
-        namespace = as_str(metadata.get("namespace")) or self.default_namespace
+        raw_ns = metadata.get("namespace")
+        if raw_ns is not None and not isinstance(raw_ns, str):
+            self.skipped.append(Skipped(self.path, f"line {line}: {kind.name} {name} whose metadata.namespace is not "
+                                        f"text ({raw_ns!r} as kubectl reads it; quote it)"))
+            return
+        namespace = "" if kind.cluster_scoped else raw_ns or self.default_namespace
         if from_list:
             source = yaml.safe_dump(body, sort_keys=False)
         self.resources.append(Resource(kind.name, api_version, namespace, name, body, self.path, line, source,

@@ -54,6 +54,7 @@ class Config(MeshSettings):
     istio_version: tuple[int, int] = CURRENT_ISTIO
     fail_on: str = "error"
     mesh_mtls: str | None = None  # STRICT | PERMISSIVE | None: derive from the repo
+    mesh_outbound_mode: str = "ALLOW_ANY"  # meshConfig.outboundTrafficPolicy.mode: ALLOW_ANY | REGISTRY_ONLY
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
     comment: Mapping[str, Any] = field(default_factory=dict)
     targets: tuple[TargetSpec, ...] | None = None  # None: discover them
@@ -82,8 +83,8 @@ class Config(MeshSettings):
 
 KEYS = {
     "paths", "exclude", "default-namespace", "root-namespace", "scope-gateway-to-namespace",
-    "istio-version", "fail-on", "mesh-mtls", "export-to-defaults", "gateway-namespaces", "rules",
-    "comment", "targets", "discovery", "render",
+    "istio-version", "fail-on", "mesh-mtls", "mesh-outbound-mode", "export-to-defaults", "gateway-namespaces",
+    "rules", "comment", "targets", "discovery", "render",
 }
 
 
@@ -150,6 +151,9 @@ def _validate(data: dict[str, Any], rule_ids: tuple[str, ...], source: str) -> C
         kwargs["fail_on"] = _choice(data["fail-on"], FAIL_ON, f"{source}: fail-on")
     if data.get("mesh-mtls") is not None:
         kwargs["mesh_mtls"] = _choice(str(data["mesh-mtls"]).upper(), ("STRICT", "PERMISSIVE"), f"{source}: mesh-mtls")
+    if data.get("mesh-outbound-mode") is not None:
+        kwargs["mesh_outbound_mode"] = _choice(str(data["mesh-outbound-mode"]).upper(), ("ALLOW_ANY", "REGISTRY_ONLY"),
+                                               f"{source}: mesh-outbound-mode")
     if "export-to-defaults" in data:
         kwargs["export_to_defaults"] = _export_defaults(data["export-to-defaults"], source)
     if "gateway-namespaces" in data:

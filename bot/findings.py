@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from bot.kinds import display
+
 
 class Severity(enum.Enum):
     NOTICE = "notice"
@@ -44,7 +46,12 @@ class Ref:
 
     @property
     def display(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+        return self.label()
+
+    def label(self, qualified: frozenset[str] = frozenset()) -> str:
+        """`Kind namespace/name` (`Kind name` when cluster-scoped); kinds in `qualified` say their group."""
+        kind = display(self.kind, qualified)
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
 
     @property
     def placement(self) -> str:
@@ -87,13 +94,20 @@ class Skipped:
     reason: str
 
 
+REFUSED = "refused"  # kubectl refuses the whole file: none of its resources can be applied
+DUPLICATE_KEY = "duplicate-key"  # kubectl reads the file, keeping the last of a repeated key's values
+OVER_LIMIT = "over-limit"  # beyond what this review reads (kubectl may read it): not reviewed
+
+
 @dataclass(frozen=True)
 class ParseProblem:
-    """Broken YAML: where the reader gave up, and its words."""
+    """What reading a file found: where, and in whose words. A REFUSED or OVER_LIMIT file's resources
+    are left out of the review; a DUPLICATE_KEY one is read as kubectl reads it."""
 
     file: str
     line: int
     reason: str
+    kind: str = REFUSED
 
 
 @dataclass(frozen=True)

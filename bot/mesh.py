@@ -12,7 +12,9 @@ from functools import cached_property
 
 from bot import hosts as H
 from bot.config import MeshSettings
-from bot.dr_lookup import DestinationRuleLookup, Groups
+from bot.gatewayapi.snapshot import Snapshot
+from bot.istio.delegation import DelegateRef, delegate_refs, delegation_problem, is_delegate
+from bot.istio.dr_lookup import DestinationRuleIndex, Lookup, Rule, read_rule
 from bot.kinds import EXPORTED, NAMES
 from bot.resource import Key, Resource
 from bot.views import Destination, GatewayRef, gateway_selector, se_hosts, service_host, vs_destinations, vs_gateways
@@ -56,6 +58,11 @@ class Mesh:
             out[res.kind].append(res)
         return out
 
+    @cached_property
+    def kinds(self) -> frozenset[str]:
+        """The kinds this revision holds."""
+        return frozenset(kind for kind, found in self._by_kind.items() if found)
+
     def of(self, kind: str) -> list[Resource]:
         return self._by_kind.get(kind, [])
 
@@ -63,8 +70,14 @@ class Mesh:
         return self.by_key.get((kind, namespace, name))
 
     @cached_property
+    def gateway_api(self) -> Snapshot:
+        """The Gateway API view of this revision (`bot.gatewayapi`), over the same indexes."""
+        return Snapshot(self.by_key, self._by_kind)
+
+    @cached_property
     def namespaces(self) -> list[str]:
-        names = {res.namespace for res in self.by_key.values()} | {self.settings.root_namespace}
+        names = {res.namespace for res in self.by_key.values() if res.namespace}  # "": cluster-scoped
+        names.add(self.settings.root_namespace)
         return sorted(names)
 
     # visibility (exportTo)
@@ -118,10 +131,21 @@ class Mesh:
     # clients and destination rules
 
     def clients(self, vs: Resource) -> list[str]:
-        """Namespaces whose proxies apply this VirtualService: its mesh audience and gateway pods."""
+        """Namespaces whose proxies apply this VirtualService: its mesh audience and gateway pods.
+
+        A delegate is applied only merged into its roots, with the root's exportTo and gateways
+        (`pilot/pkg/model/virtualservice_controller.go` mergeVirtualServices): its clients are theirs.
+        A VirtualService without hosts that no root in the repository names is read as if applied
+        on its own (its roots, if any, are elsewhere).
+        """
         found = self._clients.get(vs.key)
         if found is None:
             out: list[str] = []
+            if is_delegate(vs.spec) and self.delegations_to(vs.namespace, vs.name):
+                for root in self.roots(vs):
+                    out += self.clients(root)
+                found = self._clients[vs.key] = list(dict.fromkeys(out))
+                return found
             vis = self.visibility(vs)
             for ref in vs_gateways(vs):
                 if ref.is_mesh:
@@ -133,6 +157,30 @@ class Mesh:
                         out.append(ns)
             found = self._clients[vs.key] = list(dict.fromkeys(out))
         return found
+
+    # delegation
+
+    @cached_property
+    def _delegating(self) -> dict[tuple[str, str], list[tuple[Resource, DelegateRef]]]:
+        """(namespace, name) of a delegate -> the VirtualServices whose routes name it."""
+        out: dict[tuple[str, str], list[tuple[Resource, DelegateRef]]] = {}
+        for vs in self.of("VirtualService"):
+            for ref in delegate_refs(vs.spec, vs.namespace):
+                out.setdefault(ref.key, []).append((vs, ref))
+        return out
+
+    def delegations_to(self, namespace: str, name: str) -> list[tuple[Resource, DelegateRef]]:
+        """(root, route) pairs naming the VirtualService namespace/name as their delegate."""
+        return self._delegating.get((namespace, name), [])
+
+    def roots(self, delegate: Resource) -> list[Resource]:
+        """The VirtualServices whose routes take this delegate's: it has no hosts and is visible to
+        their namespace (`bot.istio.delegation`)."""
+        out = []
+        for root, ref in self.delegations_to(delegate.namespace, delegate.name):
+            if delegation_problem(ref, root.namespace, delegate.spec, self.visibility(delegate)) is None:
+                out.append(root)
+        return list(dict.fromkeys(out))
 
     @cached_property
     def _se_namespaces(self) -> dict[str, set[str]]:
@@ -151,19 +199,44 @@ class Mesh:
         return out
 
     @cached_property
-    def _destination_rules(self) -> DestinationRuleLookup:
-        return DestinationRuleLookup(self.of("DestinationRule"), self.settings.root_namespace, self.visibility,
-                                     self.service_namespaces)
+    def _rules(self) -> dict[tuple[str, str], tuple[Rule, Resource]]:
+        """(namespace, name) -> the DestinationRule as the lookup reads it, and the resource."""
+        out = {}
+        for dr in self.of("DestinationRule"):
+            rule = read_rule(dr.namespace, dr.name, dr.spec)
+            if rule is not None:
+                out[(dr.namespace, dr.name)] = (rule, dr)
+        return out
+
+    @cached_property
+    def dr_index(self) -> DestinationRuleIndex:
+        """Istio's DestinationRule lookup over this snapshot (see `bot.istio.dr_lookup`)."""
+        default = self.settings.export_to_defaults.get("DestinationRule", ("*",))
+        return DestinationRuleIndex((rule for rule, _ in self._rules.values()), self.settings.root_namespace,
+                                    self.service_namespaces, default)
+
+    def rule_resource(self, rule: Rule) -> Resource:
+        return self._rules[(rule.namespace, rule.name)][1]
+
+    def resources_of(self, rules: tuple[Rule, ...] | list[Rule]) -> list[Resource]:
+        return [self._rules[(r.namespace, r.name)][1] for r in rules]
+
+    def dr_lookup(self, host: str, client_ns: str, skip: str | None = None) -> Lookup:
+        """Where the DestinationRule lookup of a client in `client_ns` for `host` ends, and what it gets."""
+        return self.dr_index.lookup(host, client_ns, skip=skip)
 
     def destination_rules_for(self, host: str, client_ns: str, skip: str | None = None) -> list[Resource]:
-        """The DestinationRule(s) a client in `client_ns` uses for `host` (see `bot.dr_lookup`)."""
-        return self._destination_rules.destination_rules_for(host, client_ns, skip)
+        """The DestinationRule(s) a client in `client_ns` uses for `host` (see `bot.istio.dr_lookup`);
+        `skip` leaves the rules of one namespace out."""
+        return self.resources_of(self.dr_index.applied(host, client_ns, skip))
 
     def all_clients_use_one_of(self, host: str) -> list[Resource] | None:
-        return self._destination_rules.all_clients_use_one_of(host)
+        found = self.dr_index.all_clients_use_one_of(host)
+        return None if found is None else self.resources_of(found)
 
-    def lookup_groups(self, host: str, clients: list[str]) -> Groups:
-        return self._destination_rules.lookup_groups(host, clients)
+    def lookup_groups(self, host: str, clients: list[str]) -> list[tuple[list[str], list[Resource]]]:
+        """The DestinationRules each client namespace uses for `host`, alike clients grouped."""
+        return [(group, self.resources_of(rules)) for group, rules in self.dr_index.lookup_groups(host, clients)]
 
     # routes and hosts
 

@@ -16,6 +16,7 @@ class Step:
     resource: Ref  # as at head (apply) or base (delete)
     source: str  # the document to apply or delete, as written
     note: str = ""
+    wait: str = ""  # the command that waits for this step to take effect, when its kind has its own
     generated: str = ""  # why the document comes from stage-N.yaml, not a repository file as it is ('' if not)
 
 

@@ -15,10 +15,11 @@ FAIL_RANK = {"error": 3, "warning": 2, "notice": 1, "never": 99}
 class ChangedResource:
     """One resource the change adds, removes or modifies."""
 
-    change: str  # added | removed | modified
+    change: str  # added | removed | modified | renamed (one removed and one added that read as one)
     resource: Ref  # as at head; as at base when removed
-    paths: tuple[str, ...] = ()  # the fields that changed (modified only)
+    paths: tuple[str, ...] = ()  # the fields that changed (modified and renamed only)
     what: tuple[str, ...] = ()  # short phrases such as "subset v3 added"
+    previous: Ref | None = None  # renamed: the resource as the base names it
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,15 @@ class Report:
     paths: tuple[str, ...] = ()  # the globs of files read (config `paths`), named when nothing was found
     config_change: ConfigReview | None = None  # the pull request changes the review's settings
     targets: tuple[TargetRow, ...] = ()  # empty when the repository is read as one plain tree
+    qualified: tuple[str, ...] = ()  # kinds named with their API group: another API has a kind of that name here
 
     def not_reviewed(self) -> list[TargetRow]:
         """Targets the change touches (or that share a cluster with one) that could not be read."""
         return [t for t in self.targets if t.status == "not reviewed"]
+
+    def label(self, ref: Ref) -> str:
+        """How the report names a resource (`Gateway (gateway.networking.k8s.io) infra/public` where needed)."""
+        return ref.label(frozenset(self.qualified))
 
     def count(self, severity: Severity, introduced_only: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity is severity and (f.introduced or not introduced_only))

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import yaml
 
 from bot.findings import Ref
+from bot.kinds import display
 from bot.reading.libyaml import LOADER
 from bot.values import as_dict, str_labels
 from bot.visibility import split_annotation
@@ -63,7 +64,8 @@ class Resource:
 
     @property
     def display(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
+        kind = display(self.kind)
+        return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
 
     def ref(self, line: int | None = None) -> Ref:
         return Ref(self.kind, self.namespace, self.name, self.file, line or self.line, self.target, self.cluster)

@@ -136,13 +136,22 @@ class Server:
     number: int | None
     name: str | None
     protocol: str
-    hosts: tuple[str, ...]
+    hosts: tuple[str, ...]  # namespace filters dropped, lower case
     bind: str
     tls: dict[str, Any] | None
+    written_hosts: tuple[str, ...] = ()  # as written, with their namespace filters (`ns/host`)
 
     @property
     def is_tls(self) -> bool:
         return self.tls is not None or self.protocol in ("HTTPS", "TLS")
+
+    @property
+    def tls_mode(self) -> str:
+        """tls.mode, upper case; "" without a tls block, PASSTHROUGH when the block leaves it out (the enum's
+        zero value, istio/api networking/v1alpha3/gateway.proto ServerTLSSettings.TLSmode)."""
+        if self.tls is None:
+            return ""
+        return (as_str(self.tls.get("mode")) or "PASSTHROUGH").upper()
 
     @property
     def credential_names(self) -> frozenset[str]:
@@ -157,26 +166,33 @@ class Server:
         return (cert, key) if cert and key else None
 
 
-@per_resource
-def gateway_servers(gw: Resource) -> list[Server]:
+def read_servers(spec: dict[str, Any]) -> list[Server]:
+    """The servers of a Gateway spec."""
     out = []
-    for i, raw in enumerate(as_list(gw.spec.get("servers"))):
+    for i, raw in enumerate(as_list(spec.get("servers"))):
         server = as_dict(raw)
         port = as_dict(server.get("port"))
         number = port.get("number")
         tls = server.get("tls")
+        written = tuple(h for h in (as_str(x) for x in as_list(server.get("hosts"))) if h)
         out.append(
             Server(
                 index=i,
                 number=number if isinstance(number, int) and not isinstance(number, bool) else None,
                 name=as_str(port.get("name")),
                 protocol=(as_str(port.get("protocol")) or "").upper(),
-                hosts=tuple(_server_host(h) for h in (as_str(x) for x in as_list(server.get("hosts"))) if h),
+                hosts=tuple(_server_host(h) for h in written),
                 bind=as_str(server.get("bind")) or "",
                 tls=tls if isinstance(tls, dict) else None,
+                written_hosts=written,
             )
         )
     return out
+
+
+@per_resource
+def gateway_servers(gw: Resource) -> list[Server]:
+    return read_servers(gw.spec)
 
 
 def _server_host(raw: str) -> str:

@@ -39,6 +39,19 @@ def _side(case: Path, side: str) -> str:
     return "\n".join(f"`{p.relative_to(folder).as_posix()}`:\n\n" + _yaml(p) for p in files)
 
 
+def _source(text: str) -> str:
+    """A source line for Markdown: links as autolinks, code paths as code."""
+    words = text.split(" ", 2)
+    if text.startswith("https://"):
+        link, _, rest = text.partition(" ")
+        return f"<{link}>" + (f" {rest}" if rest else "")
+    repos = ("istio/istio", "kubernetes-sigs/gateway-api", "k8s.io/apimachinery", "k8s.io/cli-runtime")
+    if words[0] in repos and len(words) > 1 and "/" in words[1]:
+        rest = f" {words[2]}" if len(words) > 2 else ""
+        return f"{words[0]} `{words[1]}`{rest}"
+    return text
+
+
 def render(rule: Rule) -> str:
     fires, near = _case(rule.ID, "fires"), _case(rule.ID, "near-miss")
     if rule.DIFF_ONLY:
@@ -53,7 +66,12 @@ def render(rule: Rule) -> str:
         f"- Istio guidance: <{rule.GUIDANCE}>\n",
         "## Why\n",
         rule.WHY + "\n",
+        "## What it follows\n",
+        "\n".join(f"- {_source(source)}" for source in rule.SOURCES) + "\n",
     ]
+    spec = getattr(rule, "SPEC", "")  # Gateway API rules: where Istio differs from the specification
+    if spec:
+        out += ["## Istio and the Gateway API specification\n", spec + "\n"]
     if fires:
         if (fires / "base.yaml").exists() or (fires / "base").is_dir():
             out += ["## Before (base of the PR)\n", _side(fires, "base")]

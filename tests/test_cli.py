@@ -81,8 +81,8 @@ def test_diff_reports_ordering_hazard_and_stages(repo: Path, capsys: pytest.Capt
     assert report["mode"] == "diff" and report["summary"]["warning"] == 1 and report["summary"]["changed"] == 2
     (finding,) = report["findings"]
     assert finding["rule"] == "subset-add-order" and finding["introduced"] is True
-    assert finding["resource"] == {"kind": "VirtualService", "namespace": "shop", "name": "reviews",
-                                   "file": "mesh/reviews.yaml", "line": 16}
+    assert finding["resource"] == {"kind": "VirtualService", "group": "networking.istio.io", "namespace": "shop",
+                                   "name": "reviews", "file": "mesh/reviews.yaml", "line": 16}
     lines = (repo / "mesh" / "reviews.yaml").read_text().splitlines()
     assert lines[finding["line"] - 1].strip() == "host: reviews" and lines[finding["line"]].strip() == "subset: v2"
     assert [s["title"] for s in report["plan"]["stages"]] == ["Apply DestinationRule shop/reviews",

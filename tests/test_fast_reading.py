@@ -57,14 +57,18 @@ def agree(text: str) -> bool:
     return True
 
 
-# Each of these reads differently in YAML 1.2 (yaml-rs) and PyYAML's YAML 1.1, or needs our own
-# checks: without the guard in load._risky the fast path would return another value, or none.
+# Each of these reads differently in YAML 1.2 (yaml-rs) and the libyaml reader (go-yaml v2's types,
+# as kubectl reads them), or needs our own checks: without the guard in fast.risky the fast path would
+# return another value, or none.
 DISAGREE = [
     "a: on\n", "a: No\n", "- yes\n- OFF\n", "x: [a, on]\n", "on: 1\n", "a:\n  off\n",
     "a: 0777\n", "a: 08\n", "a: 0o17\n", "a: 1e3\n", "a: 1.5e3\n", "a: 1:20\n", "a: 1_000\n", "a: +12\n", "a: .5\n",
     "a: |\nb: 1\n", "a: >-\n  x\n", "a: &x 1\nb: *x\n", "a: !custom 1\n", "x: &a {p: 1}\ny:\n  <<: *a\n",
     "a: 1\n...\nb: 2\n", "? [a]\n: b\n", "{[1, 2]: x}\n", ": x\n", "- : x\n", "a: \x85x\n", "\ufeffa: 1\n", "a:\tb\n",
     "x: 1\r2\n",
+    # go-yaml v2 (kubectl) reads these otherwise than YAML 1.2, or refuses them
+    "a: y\n", "- N\n", "[y, n]\n", "true: 1\n", "False: 1\n", "~: 1\n", "1.5: x\n", "a: .inf\n", 'a: "x\\/y"\n',
+    "a: 1234567890123456789\n",
 ]
 
 

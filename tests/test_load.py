@@ -6,6 +6,7 @@ import pytest
 
 from bot.changes import describe, diff
 from bot.config import Config
+from bot.findings import DUPLICATE_KEY, OVER_LIMIT, REFUSED
 from bot.kinds import KINDS, Kind
 from bot.load import parse_file
 
@@ -36,17 +37,41 @@ def test_other_kinds_and_groups_are_ignored() -> None:
     assert [r.name for r in _parse(text).resources] == ["real"]
 
 
-def test_helm_templates_binary_and_bad_encoding_are_skipped_with_a_reason() -> None:
+def test_helm_templates_and_binary_files_are_skipped_with_a_reason() -> None:
     assert "Helm" in _parse("metadata:\n  name: {{ .Values.name }}\n").skipped[0].reason
     assert "binary" in _parse(b"\x00\x01kind: x").skipped[0].reason
-    assert "UTF-8" in _parse(b"kind: \xff\xfe\n").skipped[0].reason
 
 
-def test_broken_yaml_and_duplicate_keys_are_problems_with_a_line() -> None:
+def test_what_kubectl_refuses_is_a_problem_with_a_line() -> None:
     broken = _parse(VS.format(n="a") + "  http: [\n")
     assert broken.problem and broken.problem.line == 9 and not broken.resources  # where libyaml gave up
+    encoding = _parse(b"a: 1\nkind: \xff\xfe\n")
+    assert encoding.problem and encoding.problem.line == 2 and "UTF-8" in encoding.problem.reason
+    separator = _parse(VS.format(n="a") + "--- !!map\n" + VS.format(n="b"))
+    assert separator.problem and separator.problem.line == 8 and not separator.resources
+    directive = _parse("%YAML 1.1\n---\n" + VS.format(n="a"))
+    assert directive.problem and directive.problem.line == 1
+    assert all(p.problem and p.problem.kind == REFUSED for p in (broken, encoding, separator, directive))
+
+
+def test_repeated_keys_keep_the_last_value_and_are_noted() -> None:
     dup = _parse(VS.format(n="a") + "  hosts: [other]\n")
-    assert dup.problem and "duplicate key" in dup.problem.reason
+    assert dup.problem is None and dup.resources[0].spec["hosts"] == ["other"]
+    (note,) = dup.notes
+    assert (note.kind, note.line) == (DUPLICATE_KEY, 8) and "repeats key 'hosts' (first at line 7)" in note.reason
+
+
+def test_json_streams_and_what_follows_a_document_end() -> None:
+    first = '{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "metadata": {"name": "a", "namespace": "s"}}'
+    parsed = _parse(first + "\n" + first.replace('"a"', '"b"') + "\n")
+    assert [(r.name, r.line) for r in parsed.resources] == [("a", 1), ("b", 2)]
+    ended = _parse(VS.format(n="a") + "...\n" + VS.format(n="b"))
+    assert [r.name for r in ended.resources] == ["a"] and "ignored by kubectl" in ended.skipped[0].reason
+
+
+def test_nesting_beyond_the_reviews_limit_is_not_reviewed_but_not_refused() -> None:
+    deep = _parse(VS.format(n="a") + "  x: " + "[" * 600 + "]" * 600 + "\n")
+    assert deep.problem and deep.problem.kind == OVER_LIMIT and not deep.resources
 
 
 def test_resource_without_name_is_skipped_not_dropped_silently() -> None:
@@ -88,8 +113,8 @@ def test_named_lists_compare_by_name() -> None:
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
 def test_every_kind_is_read_whole_and_through_the_prefilter(kind: Kind) -> None:
     api_version = kind.api_versions[0] if kind.api_versions else f"{kind.group}/v1"
-    text = f"apiVersion: {api_version}\nkind: {kind.manifest_kind}\nmetadata: {{name: x, namespace: n}}\n"
-    other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: n}\n---\n"
+    text = f"apiVersion: {api_version}\nkind: {kind.manifest_kind}\nmetadata: {{name: x, namespace: ns}}\n"
+    other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: ns}\n---\n"
     assert [r.kind for r in _parse(other + text).resources] == [kind.name]
     assert [r.kind for r in _parse(other + text, full=False).resources] == [kind.name]
     assert _parse(text.replace(api_version, "example.com/v1"), full=True).resources == []

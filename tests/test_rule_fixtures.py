@@ -3,7 +3,8 @@ for rules about deploy targets {base/, head/, expected.txt}: two repository tree
 target with the pinned helm and kustomize.
 
 `expected.txt` lists the findings of that rule (severity, rule, resource, file:line); near-miss
-cases (`near-miss-*`) must list none. Set UPDATE_GOLDEN=1 to rewrite the files, then review them.
+cases (`near-miss-*`) must list none. A case may hold `config.yaml` (`.istio-pr-bot.yaml` syntax)
+for the settings it needs. Set UPDATE_GOLDEN=1 to rewrite the files, then review them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.analyze import load_config
 from bot.buildtools import Renderers
 from bot.config import Config
 from bot.targets import RenderSettings
@@ -28,13 +30,18 @@ def test_fixture(case: Path) -> None:
     rule = case.parent.name
     base = {"manifest.yaml": (case / "base.yaml").read_text()} if (case / "base.yaml").exists() else {}
     head = {"manifest.yaml": (case / "head.yaml").read_text()}
-    check(case, lines(diff(base, head), rule))
+    check(case, lines(diff(base, head, _config(case)), rule))
 
 
 @pytest.mark.parametrize("case", TREES, ids=[f"{p.parent.name}/{p.name}" for p in TREES])
 def test_tree_fixture(case: Path, renderers: Renderers) -> None:
-    report = review_trees(case / "base", case / "head", Config(), renderers, RenderSettings())
+    report = review_trees(case / "base", case / "head", _config(case) or Config(), renderers, RenderSettings())
     check(case, lines(report, case.parent.name))
+
+
+def _config(case: Path) -> Config | None:
+    """The case's `config.yaml`, when it has one."""
+    return load_config((case / "config.yaml").read_text()) if (case / "config.yaml").exists() else None
 
 
 def check(case: Path, got: list[str]) -> None:

@@ -109,15 +109,15 @@ def _gw(name: str, ns: str, selector: str) -> str:
 
 
 def test_gateways_share_a_workload_when_one_selector_contains_the_other() -> None:
-    mesh = _mesh(_gw("a", "x", "    istio: ingressgateway\n") + _gw("b", "y", "    istio: ingressgateway\n    tier: edge\n")
-                 + _gw("c", "z", "    istio: other\n"))
-    a, b, c = (mesh.get("Gateway", ns, n) for ns, n in (("x", "a"), ("y", "b"), ("z", "c")))
+    mesh = _mesh(_gw("a", "x", "    istio: ingressgateway\n") + _gw("b", "w", "    istio: ingressgateway\n    tier: edge\n")
+                 + _gw("c", "z", "    istio: other\n"))  # not `y`: kubectl reads that as true
+    a, b, c = (mesh.get("Gateway", ns, n) for ns, n in (("x", "a"), ("w", "b"), ("z", "c")))
     assert a and b and c
     assert mesh.share_workload(a, b)
     assert not mesh.share_workload(a, c)
     assert mesh.workload_namespace(a) == "istio-system"  # default map: istio=ingressgateway
     assert mesh.workload_namespace(c) == "z"
-    scoped = _mesh(_gw("a", "x", "    app: gw\n") + _gw("b", "y", "    app: gw\n"),
+    scoped = _mesh(_gw("a", "x", "    app: gw\n") + _gw("b", "w", "    app: gw\n"),
                    replace(Config(), scope_gateway_to_namespace=True))
-    ga, gb = scoped.get("Gateway", "x", "a"), scoped.get("Gateway", "y", "b")
+    ga, gb = scoped.get("Gateway", "x", "a"), scoped.get("Gateway", "w", "b")
     assert ga and gb and not scoped.share_workload(ga, gb)

@@ -12,21 +12,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.reading.libyaml import compose
+from bot.reading.libyaml import Duplicate, compose
 
 try:
     import yaml_rs as _fast
 except ImportError:  # a platform without a wheel: libyaml alone, slower but the same results
     _fast = None  # type: ignore[assignment]
 
-# Text on which yaml-rs could disagree with PyYAML, or that needs checks of our own: anchors and
-# aliases (alias bombs), tags, merge keys, `...`, complex keys, tabs, deep indentation (the Rust
-# parser recurses), characters libyaml rejects or reads as line breaks, block scalars (yaml-rs reads an
-# empty one as a newline), and plain scalars where YAML 1.1 and 1.2 differ: yes/no/on/off are
-# booleans, `0777` octal, `1:20` base 60, `1e3` text in 1.1 only; yaml-rs also reads `_1` as 1. Simple
-# integers and decimals (`9080`, `-1`, `0.5`), durations (`30s`) and addresses (`10.0.0.1`) read the
-# same in both. A scalar starts after white space, `[`, `{` or `,`. Each pattern starts with a literal
-# or a character class, so `re` scans for it quickly; one pattern with alternatives measured slower.
+# Text on which yaml-rs (YAML 1.2) could disagree with the libyaml reader (go-yaml v2's types, as
+# kubectl reads them), or that needs checks of our own: anchors and aliases (alias bombs), tags, merge
+# keys, `...`, complex keys, tabs, deep indentation (the Rust parser recurses), characters libyaml
+# rejects or reads as line breaks, block scalars (yaml-rs reads an empty one as a newline), the escape
+# `\/` (kubectl refuses it), and plain scalars whose type differs: y/n/yes/no/on/off are booleans,
+# `0777` octal, `1:20` text, `.inf` refused; yaml-rs also reads `_1` as 1. Keys that are booleans,
+# null or decimals are spelled as JSON by libyaml's reader. Simple integers and decimals (`9080`,
+# `-1`, `0.5`), durations (`30s`) and addresses (`10.0.0.1`) read the same in both. A scalar starts
+# after white space, `[`, `{` or `,`. Each pattern starts with a literal or a character class, so `re`
+# scans for it quickly; one pattern with alternatives measured slower.
 _ENDS = r"(?=[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
 _NOT_AT_START = r"[^\s\[{,]"  # in a negative lookbehind: the scalar starts here
 _NUMERIC = "[0-9a-fA-FxXoO_:+.-]"
@@ -40,12 +42,25 @@ RISKS = tuple(re.compile(p, re.M) for p in (
     # flow context YAML 1.1 takes `?` and `:` as indicators where 1.2 reads them as text
     rf"[\[{{](?<!{_NOT_AT_START}.)(?!(?<=\{{)[ \t]*\}}"
     rf"|(?<=\[)(?:[ \t]*(?:{_FLOW_ITEM})[ \t]*(?:,(?=[ \t]*[^\s\]])|(?=[ \t]*\])))*[ \t]*\])",
+    rf"[yYnN](?<!{_NOT_AT_START}.){_ENDS}",
     rf"(?:no|No|NO|on|On|ON)(?<!{_NOT_AT_START}..){_ENDS}",
     rf"(?:yes|Yes|YES|off|Off|OFF)(?<!{_NOT_AT_START}...){_ENDS}",
     r"[|>](?<![^\s\[{,:-].)[-+0-9]*[ \t]*(?:#.*)?$",  # a block scalar
+    r"\\/",  # the escape kubectl refuses
+    r"\.(?:inf|Inf|INF|nan|NaN|NAN)",  # refused: JSON has no infinity or NaN
+    # a key that is a boolean, null or a decimal: spelled as JSON (or refused) by the libyaml reader
+    # (each starts with a literal, which `re` finds fast, and looks behind it)
+    rf"rue(?<=[Tt]rue)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"RUE(?<=TRUE)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"ull(?<=[Nn]ull)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"ULL(?<=NULL)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
+    rf"alse(?<=[Ff]alse)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)",
+    rf"ALSE(?<=FALSE)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)",
+    rf"~(?<!{_NOT_AT_START}.)[ \t]*:(?:[ \t]|$)",
+    r"\.(?<=[0-9]\.)[0-9]*[ \t]*:(?:[ \t]|$)",
     rf"[-+._0-9](?<!{_NOT_AT_START}.)"  # a number-like scalar that is not a simple integer or decimal
     rf"(?!(?<=-)-*{_ENDS})(?!(?<=-)(?:0|[1-9][0-9]*)(?:\.[0-9]+)?{_ENDS})"
-    rf"(?!(?<=[1-9])[0-9]*(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"
+    rf"(?!(?<=[1-9])[0-9]{{0,17}}(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"  # 19 digits: beyond int64
     rf"(?![0-9a-fA-FxXoO_:+-]*\.[0-9a-fA-FxXoO_:+-]*\.){_NUMERIC}*{_ENDS}",
 ))
 _FIRST_LINE_RISK = re.compile(r"(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))", re.M)
@@ -62,10 +77,12 @@ def risky(text: str) -> bool:
     return _FIRST_LINE_RISK.match(text) is not None or any(rx.search(text) for rx in RISKS)
 
 
-def read(chunk: str, safe: bool = False) -> tuple[int | None, Any]:
+def read(chunk: str, safe: bool = False, duplicates: list[Duplicate] | None = None) -> tuple[int | None, Any]:
     """(0-based line of the document's root in `chunk`, its value), or (None, None) for no document.
 
-    `safe`: `risky` is already known to be False for this text. Raises what `compose` raises.
+    `safe`: `risky` is already known to be False for this text. Keys the document repeats are
+    appended to `duplicates` (yaml-rs refuses them, so they are read by libyaml). Raises what
+    `compose` raises.
     """
     text = chunk.replace("\r\n", "\n") if "\r" in chunk else chunk  # YAML reads CRLF as LF
     if _fast is not None and (safe or not risky(text)):
@@ -78,5 +95,5 @@ def read(chunk: str, safe: bool = False) -> tuple[int | None, Any]:
                 return None, None
             lead = _LEADING.match(text)
             return text.count("\n", 0, lead.end() if lead else 0), body
-    node, body = compose(chunk)
+    node, body = compose(chunk, duplicates)
     return (None, None) if node is None else (node.start_mark.line, body)

@@ -21,14 +21,18 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def heading(f: Finding) -> str:
-    """`rule: resource`, with the target and cluster when the repository has targets."""
+def heading(f: Finding, name: str | None = None) -> str:
+    """`rule: resource`, with the target and cluster when the repository has targets.
+
+    `name` is how the report names the finding's resource (its display by default).
+    """
     where = f" ({f.resource.placement})" if f.resource.placement else ""
-    return f"{f.rule}: {f.resource.display}{where}"
+    return f"{f.rule}: {name or f.resource.display}{where}"
 
 
-def command(f: Finding) -> str:
-    title = escape_property(heading(f))
+def command(f: Finding, name: str | None = None) -> str:
+    """One annotation; `name` as in `heading`."""
+    title = escape_property(heading(f, name))
     props = f"file={escape_property(f.resource.file)},line={f.location_line},title={title}"
     body = f.message + (f" Fix: {f.fix}" if f.fix else "")
     return f"::{_COMMAND[f.severity]} {props}::{escape_data(body)}"
@@ -39,7 +43,7 @@ def render(report: Report, per_level: int = PER_LEVEL) -> str:
     left_out = 0
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
         found = [f for f in report.headline() if f.severity is severity]
-        lines += [command(f) for f in found[:per_level]]
+        lines += [command(f, report.label(f.resource)) for f in found[:per_level]]
         left_out += max(0, len(found) - per_level)
     if left_out:
         lines.append(f"::notice::istio-pr-bot: {left_out} more findings are not annotated here "

@@ -1,6 +1,14 @@
-"""`--format json`, version 2 (README, "JSON report"): version 1 with the deploy target and cluster of
-every change, finding, plan step and left-out resource, the cluster of every stage, and the list of
-targets."""
+"""`--format json`, version 2 (README, "JSON report").
+
+Every resource is named by `kind` as manifests write it and its API `group` ("" for the core group),
+so the Gateway API Gateway is `{"kind": "Gateway", "group": "gateway.networking.k8s.io"}` and Istio's
+is `{"kind": "Gateway", "group": "networking.istio.io"}`; a cluster-scoped resource (Namespace,
+GatewayClass) has `namespace: ""`. A change is `added`, `removed`, `modified` or `renamed`; a renamed
+one names its old self in `previous`. Every change, finding, plan step and left-out resource carries its
+deploy target and cluster, every stage its cluster, and `targets` lists the targets. Version 1 named
+kinds as the bot does internally (`KubernetesGateway`) and had no `group`, `previous`, `qualified_kinds`,
+targets or clusters.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ import json
 from typing import Any
 
 from bot.findings import Finding, Ref, Severity
+from bot.kinds import external
 from bot.plan import Step
 from bot.report import ConfigReview, Report, TargetRow
 from bot.rules.base import docs_url
@@ -15,8 +24,14 @@ from bot.rules.base import docs_url
 VERSION = 2
 
 
+
+def _kind(kind: str) -> dict[str, str]:
+    written, group = external(kind)
+    return {"kind": written, "group": group}
+
+
 def _ref(ref: Ref) -> dict[str, Any]:
-    return {"kind": ref.kind, "namespace": ref.namespace, "name": ref.name, "file": ref.file, "line": ref.line}
+    return {**_kind(ref.kind), "namespace": ref.namespace, "name": ref.name, "file": ref.file, "line": ref.line}
 
 
 def _placed(ref: Ref) -> dict[str, Any]:
@@ -34,7 +49,7 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def _step(s: Step) -> dict[str, Any]:
     r = s.resource
-    out = {"kind": r.kind, "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note,
+    out = {**_kind(r.kind), "namespace": r.namespace, "name": r.name, "file": r.file, "note": s.note,
            "target": r.target or None}
     if s.generated:  # not a repository file as it is: the document itself, for whoever applies the plan
         out |= {"generated": s.generated, "document": s.source}
@@ -61,9 +76,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             "not_reviewed": len(report.not_reviewed()),
         },
         "changes": [
-            {"kind": c.resource.kind, "namespace": c.resource.namespace, "name": c.resource.name, "change": c.change,
-             "file": c.resource.file, "line": c.resource.line, "paths": list(c.paths), "what": list(c.what),
-             **_placed(c.resource)}
+            {**_ref(c.resource), "change": c.change, "paths": list(c.paths), "what": list(c.what),
+             **({"previous": _ref(c.previous)} if c.previous is not None else {}), **_placed(c.resource)}
             for c in report.changes
         ],
         "findings": [_finding(f) for f in report.findings],
@@ -82,6 +96,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "paths": list(report.paths),
         "config_change": _config_change(report.config_change),
         "targets": [_target(t) for t in report.targets],
+        "qualified_kinds": [_kind(k) for k in report.qualified],
     }
 
 

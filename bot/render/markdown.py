@@ -22,6 +22,7 @@ from urllib.parse import quote
 from bot import __version__
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity
+from bot.kinds import display
 from bot.plan import Plan, Stage, Step, by_cluster, cluster_folder, commands, stage_file, stage_files
 from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import ChangedResource, Report, TargetRow
@@ -36,7 +37,8 @@ HIDDEN_SHOWN = 20  # findings listed as hidden by a pull request's new settings
 
 _ICONS = {Severity.ERROR: "⛔", Severity.WARNING: "⚠️", Severity.NOTICE: "ℹ️"}
 _TITLES = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.NOTICE: "Notices"}
-_CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️"}
+_CHANGE_ICONS = {"added": "➕", "removed": "➖", "modified": "✏️", "renamed": "🔀"}
+MAX_WHAT = 4  # phrases per changed resource in the table
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~])")
 
 
@@ -126,14 +128,14 @@ def _location(ref: Ref, line: int, link_base: str | None) -> str:
     return f"[{label}]({link_base.rstrip('/')}/{quote(ref.file, safe='/')}#L{line})"
 
 
-def _finding(f: Finding, link_base: str | None, compact: bool = False) -> dict[str, Any]:
-    related = "; ".join(f"{md(r.display)}, {_location(r, r.line, link_base)}" for r in f.related[:5])
+def _finding(f: Finding, link_base: str | None, report: Report, compact: bool = False) -> dict[str, Any]:
+    related = "; ".join(f"{md(report.label(r))}, {_location(r, r.line, link_base)}" for r in f.related[:5])
     if len(f.related) > 5:
         related += f" and {len(f.related) - 5} more"
     message = f.message if not compact or len(f.message) <= 300 else f.message[:299] + "…"
     return {
         "rule": f.rule, "docs": docs_url(f.rule), "severity_word": f.severity.value.capitalize(),
-        "resource": f.resource.display, "location": _location(f.resource, f.location_line, link_base),
+        "resource": report.label(f.resource), "location": _location(f.resource, f.location_line, link_base),
         "message": message, "fix": "" if compact else f.fix, "related": "" if compact else related,
     }
 
@@ -150,7 +152,7 @@ def _groups(report: Report, found: Sequence[Finding], link_base: str | None, cut
         shown = chosen if limit is None else chosen[:limit]
         title = _TITLES[severity] + (" introduced by this change" if report.mode == "diff" else "")
         groups.append({"severity": severity.value, "icon": _ICONS[severity], "title": title, "count": len(chosen),
-                       "findings": [_finding(f, link_base, compact=cut.level >= 8) for f in shown],
+                       "findings": [_finding(f, link_base, report, compact=cut.level >= 8) for f in shown],
                        "hidden": len(chosen) - len(shown)})
     return groups
 
@@ -170,12 +172,14 @@ def _folded(report: Report, groups: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _change_rows(changes: Sequence[ChangedResource], link_base: str | None, cut: _Cut) -> dict[str, Any]:
+def _change_rows(report: Report, changes: Sequence[ChangedResource], link_base: str | None,
+                 cut: _Cut) -> dict[str, Any]:
     rows = changes if cut.changes_rows is None else changes[: cut.changes_rows]
     return {
         "changes": [
-            {"icon": _CHANGE_ICONS[c.change], "change": c.change, "kind": c.resource.kind,
-             "namespace": c.resource.namespace, "name": c.resource.name, "what": ", ".join(c.what[:4]),
+            {"icon": _CHANGE_ICONS[c.change], "change": c.change,
+             "kind": display(c.resource.kind, frozenset(report.qualified)),
+             "namespace": c.resource.namespace, "name": c.resource.name, "what": _what(c.what),
              "file_link": _location(c.resource, c.resource.line, link_base)}
             for c in rows
         ],
@@ -193,11 +197,11 @@ def _plan(report: Report, plan: Plan, cut: _Cut, cluster: str = "", scope: str =
     return {
         "scope": scope,
         "error_count": plural(len(errors), "error"),
-        "left_out": [r.display for r in plan.left_out[:LEFT_OUT_SHOWN]],
+        "left_out": [report.label(r) for r in plan.left_out[:LEFT_OUT_SHOWN]],
         "left_out_more": max(0, len(plan.left_out) - LEFT_OUT_SHOWN),
-        "stages": [_stage(i, st, cut) for i, st in enumerate(plan.stages, start=1)],
+        "stages": [_stage(i, st, cut, report) for i, st in enumerate(plan.stages, start=1)],
         "staged": plan.staged,
-        "documents": [_document(i, st, files) for i, st in enumerate(plan.stages, start=1)
+        "documents": [_document(i, st, files, report) for i, st in enumerate(plan.stages, start=1)
                       if st.generated] if cut.documents else [],
         "documents_cut": ", ".join(files) if not cut.documents else "",
         "stage_files": f"{cluster_folder(cluster)}stage-N.yaml",
@@ -253,7 +257,7 @@ def _sections(report: Report, link_base: str | None,
             "icon": "⏭️" if t.status == "not reviewed" else _ICONS[top] if top else "✅",
             "title": f"{t.name} · cluster {t.cluster}" if t.name != t.cluster else f"cluster {t.cluster}",
             **_folded(report, _groups(report, found, link_base, cut)),
-            **_change_rows(changes, link_base, cut),
+            **_change_rows(report, changes, link_base, cut),
             "plan": _plan(report, plan, cut, t.cluster, scope) if plan else None,
         })
     left = [_plan(report, plan, cut, cluster, f"cluster {cluster}") for cluster, plan in plans.items()]
@@ -283,17 +287,17 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
         "verdict_word": word,
         "hint": hint[:1].upper() + hint[1:],
         "settings": _settings(report, link_base),
-        **_change_rows(() if report.targets else report.changes, link_base, cut),  # with targets: per target
+        **_change_rows(report, () if report.targets else report.changes, link_base, cut),  # with targets: per target
         "changes_open": False,
         **_folded(report, _groups(report, unplaced, link_base, cut)),
         "targets": sections,
         "targets_not_reviewed": [{"name": t.name, "cluster": t.cluster, "reason": t.reason}
                                  for t in report.not_reviewed()],
         "targets_unchanged": sum(1 for t in report.targets if t.status == "unchanged"),
-        "preexisting": [_finding(f, link_base) for f in pre_shown],
+        "preexisting": [_finding(f, link_base, report) for f in pre_shown],
         "preexisting_total": len(earlier),
         "preexisting_hidden": len(earlier) - len(pre_shown) if pre_shown else 0,
-        "suppressed": [_finding(s.finding, link_base) for s in report.suppressed] if cut.preexisting else [],
+        "suppressed": [_finding(s.finding, link_base, report) for s in report.suppressed] if cut.preexisting else [],
         "plan": plan,
         "plans": plans,
         # The comment's plan, named as before deploy targets (empty with them: see `targets` and `plans`).
@@ -314,18 +318,24 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
     }
 
 
+def _what(what: tuple[str, ...]) -> str:
+    shown = ", ".join(what[:MAX_WHAT])
+    return shown + (f" and {len(what) - MAX_WHAT} more" if len(what) > MAX_WHAT else "")
+
+
 def _settings(report: Report, link_base: str | None) -> dict[str, Any] | None:
     change = report.config_change
     if change is None or not change.says_something:
         return None
     words = settings_words(change)
-    hidden = [{**_finding(h.finding, link_base, compact=True), "why": h.why} for h in change.hidden[:HIDDEN_SHOWN]]
+    hidden = [{**_finding(h.finding, link_base, report, compact=True), "why": h.why}
+              for h in change.hidden[:HIDDEN_SHOWN]]
     return {"lead": words.lead, "check": words.check, "hidden_lead": words.hidden,
             "changes": [{"key": c.key, "before": c.before, "after": c.after} for c in change.changes[:50]],
             "hidden": hidden, "hidden_more": max(0, len(change.hidden) - HIDDEN_SHOWN)}
 
 
-def _stage(index: int, stage: Stage, cut: _Cut) -> dict[str, Any]:
+def _stage(index: int, stage: Stage, cut: _Cut, report: Report) -> dict[str, Any]:
     lines = commands(stage, index)
     if stage.wait:
         waits = stage.wait.split(" && ")
@@ -336,7 +346,7 @@ def _stage(index: int, stage: Stage, cut: _Cut) -> dict[str, Any]:
             lines.append(f"# ... and {more} more waits of the same kind (see the JSON report)")
     items = ""
     if cut.stage_items:
-        items = ", ".join(md(s.resource.display) + _step_tag(s, index) for s in stage.steps[:20])
+        items = ", ".join(md(report.label(s.resource)) + _step_tag(s, index) for s in stage.steps[:20])
         if len(stage.steps) > 20:
             items += f" and {len(stage.steps) - 20} more"
     return {"title": stage.title, "resources": items, "notes": list(stage.notes), "commands": "\n".join(lines)}
@@ -352,15 +362,15 @@ def _step_tag(step: Step, index: int) -> str:
     return ""
 
 
-def _document(index: int, stage: Stage, files: dict[str, str]) -> dict[str, Any]:
+def _document(index: int, stage: Stage, files: dict[str, str], report: Report) -> dict[str, Any]:
     about = []
     for step in stage.generated:
         if step.note.startswith("transition"):
-            about.append(f"{step.resource.display}, {step.note}")
+            about.append(f"{report.label(step.resource)}, {step.note}")
         elif step.generated.startswith("rendered"):
-            about.append(f"{step.resource.display} as {step.generated}")
+            about.append(f"{report.label(step.resource)} as {step.generated}")
         else:
-            about.append(f"{step.resource.display} as written in {step.resource.file}")
+            about.append(f"{report.label(step.resource)} as written in {step.resource.file}")
     name = stage_file(index, stage.cluster)
     return {"name": name, "about": "; ".join(about), "text": files.get(name, "")}
 

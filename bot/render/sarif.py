@@ -20,7 +20,7 @@ def _location(file: str, line: int) -> dict[str, Any]:
                                  "region": {"startLine": max(1, line)}}}
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]:
     # the cluster joins the identity: the same finding in two clusters is two results
     parts = [f.rule, *f.resource.key, f.detail] + ([f.resource.cluster] if f.resource.cluster else [])
     fingerprint = hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -32,13 +32,13 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "ruleId": f.rule,
         "ruleIndex": index[f.rule],
         "level": _LEVEL[f.severity],
-        "message": {"text": f"{f.resource.display}{where} {f.message}" + (f" Fix: {f.fix}" if f.fix else "")},
+        "message": {"text": f"{report.label(f.resource)}{where} {f.message}" + (f" Fix: {f.fix}" if f.fix else "")},
         "locations": [_location(f.resource.file, f.location_line)],
         "partialFingerprints": {"istioPrBot/v1": fingerprint},
         "properties": properties,
     }
     if f.related:
-        result["relatedLocations"] = [{**_location(r.file, r.line), "id": i, "message": {"text": r.display}}
+        result["relatedLocations"] = [{**_location(r.file, r.line), "id": i, "message": {"text": report.label(r)}}
                                       for i, r in enumerate(f.related)]
     return result
 
@@ -61,7 +61,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "tool": {"driver": {"name": "istio-pr-bot", "version": __version__, "informationUri": DOCS_BASE,
                                 "rules": rules}},
             "automationDetails": {"id": f"istio-pr-bot/{report.mode}/"},
-            "results": [_result(f, index) for f in report.findings],
+            "results": [_result(f, index, report) for f in report.findings],
         }],
     }
 

@@ -31,23 +31,24 @@ def render(report: Report, colour: bool = False) -> str:
         out += [f"  {words.check}"] if words.check else []
         if change.hidden:
             out.append(f"  {words.hidden}")
-            out += [f"    {h.finding.severity.value} {h.finding.rule}  {h.finding.resource.display}  "
+            out += [f"    {h.finding.severity.value} {h.finding.rule}  {report.label(h.finding.resource)}  "
                     f"({h.finding.resource.file}:{h.finding.location_line}): {h.why}" for h in change.hidden]
     if report.changes:
         out += ["", bold("Changes")]
-        names = [f"{c.resource.kind} {c.resource.namespace}/{c.resource.name}" for c in report.changes]
+        names = [report.label(c.resource) for c in report.changes]
         width = max(len(name) for name in names)
         for c, name in zip(report.changes, names, strict=True):
-            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}  ({_where(c.resource)})")
+            more = f" and {len(c.what) - 3} more" if len(c.what) > 3 else ""
+            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}{more}  ({_where(c.resource)})")
 
     def finding_lines(f: Finding) -> list[str]:
         tag = paint(f"{f.severity.value.upper():<7}", _COLOURS[f.severity])
-        lines = [f"  {tag} {f.rule}  {f.resource.display}  ({_where(f.resource, f.location_line)})",
+        lines = [f"  {tag} {f.rule}  {report.label(f.resource)}  ({_where(f.resource, f.location_line)})",
                  f"          {f.message}"]
         if f.fix:
             lines.append(f"          fix: {f.fix}")
         if f.related:
-            lines.append("          related: " + ", ".join(f"{r.display} ({r.file}:{r.line})" for r in f.related))
+            lines.append("          related: " + ", ".join(f"{report.label(r)} ({r.file}:{r.line})" for r in f.related))
         return lines
 
     introduced, earlier = report.headline(), report.earlier()
@@ -63,7 +64,8 @@ def render(report: Report, colour: bool = False) -> str:
         out += ["", bold(f"Suppressed ({len(report.suppressed)}) by annotation istio-pr-bot.io/ignore")]
         for suppressed in report.suppressed:
             f = suppressed.finding
-            out.append(f"  {f.severity.value:<7} {f.rule}  {f.resource.display}  ({f.resource.file}:{f.location_line})")
+            out.append(f"  {f.severity.value:<7} {f.rule}  {report.label(f.resource)}  "
+                       f"({f.resource.file}:{f.location_line})")
     plan = report.plan
     if plan.stages or plan.left_out:
         out += ["", bold("Rollout")]
@@ -103,7 +105,7 @@ def _rollout(report: Report, plan: Plan, cluster: str) -> list[str]:
     out = []
     if plan.left_out:
         out.append(f"  {fix_first(report, cluster if report.targets else None)}")
-        out += [f"    {r.display}  ({r.file})" for r in plan.left_out]
+        out += [f"    {report.label(r)}  ({r.file})" for r in plan.left_out]
     if plan.stages and not plan.staged:
         out.append("  No ordering hazard: apply in one step.")
     for i, stage in enumerate(plan.stages, start=1):
@@ -113,7 +115,7 @@ def _rollout(report: Report, plan: Plan, cluster: str) -> list[str]:
                 where = stage_file(i, cluster) if step.generated else step.resource.file
                 why = [step.note] if step.note else [step.generated] if step.generated else []
                 note = f" ({'; '.join(why)})" if why else ""
-                out.append(f"       {step.action:<6} {step.resource.display}  {where}{note}")
+                out.append(f"       {step.action:<6} {report.label(step.resource)}  {where}{note}")
         out += [f"       note: {note}" for note in stage.notes]
         out += [f"     $ {command}" for command in commands(stage, i)]
         if stage.wait:

@@ -24,6 +24,7 @@ class Rule(Protocol):
     DIFF_ONLY: bool  # compares base with head; does not run in audit
     READS: tuple[str, ...]  # config keys it reads besides its own settings
     WHY: str  # one paragraph: the hazard and what Istio does
+    SOURCES: tuple[str, ...]  # the Istio code (istio/istio paths), docs and reports the rule follows
 
     def check(self, ctx: Context) -> Iterator[Finding]: ...
 

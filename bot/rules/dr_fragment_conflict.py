@@ -22,6 +22,10 @@ WHY = (
     "definition (contents are not merged) and only the first top-level trafficPolicy is used. A second "
     "definition therefore silently has no effect."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/destination_rule.go mergeDestinationRule',
+    'istio/istio pilot/pkg/model/push_context.go sortConfigBySelectorAndCreationTime',
+)
 
 
 def _subset_index(dr: Resource, name: str) -> int | None:

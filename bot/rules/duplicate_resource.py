@@ -19,6 +19,10 @@ WHY = (
     "Two documents define the same kind, namespace and name. Whichever is applied last wins, and which one "
     "that is depends on file order and tooling, so one of the two definitions silently has no effect."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'https://kubernetes.io/docs/concepts/overview/working-with-objects/names/ (one object per kind, '
+    'namespace and name)',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

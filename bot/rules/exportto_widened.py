@@ -21,6 +21,10 @@ WHY = (
     "policy for every client in the newly reached namespaces, which is rarely what the author of a one-team "
     "change intends. The finding names the namespaces that gain it."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pkg/config/visibility/visibility.go',
+    'istio/istio pilot/pkg/model/push_context.go (exportTo indexes per kind)',
+)
 def check(ctx: Context) -> Iterator[Finding]:
     for vc in visibility_changes(ctx):
         gained = vc.after.gained(vc.before)

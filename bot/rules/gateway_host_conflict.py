@@ -23,6 +23,10 @@ WHY = (
     "so is a plain-text server whose protocol cannot share the listener (TCP next to HTTP). Istio keeps the "
     "oldest Gateway, so the Gateway a PR adds is the one that silently loses."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/gateway.go mergeGateways (duplicate TLS hosts and protocol clashes skip a server)',
+    'istio/istio pilot/pkg/model/config.go sortConfigByCreationTime (the older wins)',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

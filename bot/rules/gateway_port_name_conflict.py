@@ -24,6 +24,10 @@ WHY = (
     "the rule says so as a notice. Inside one Gateway, port names must be unique and the API server rejects "
     "the resource, so that case is an error."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/gateway.go gatewayRDSRouteName (route names scoped by Gateway since 48075e1e971)',
+    'istio/istio pkg/config/validation/validation.go ValidateGateway (port names unique within one Gateway)',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

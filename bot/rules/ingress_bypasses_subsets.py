@@ -22,6 +22,11 @@ WHY = (
     "VirtualService for the host splits it by subset, requests from the ingress reach every version and "
     "ignore the split."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pkg/config/analysis/analyzers/virtualservice/destinationhosts.go (IST0140)',
+    'https://istio.io/latest/docs/ops/common-problems/network-issues/#route-rules-have-no-effect-on-ingre'
+    'ss-gateway-requests',
+)
 
 
 def _bound_to_gateway(vs: Resource) -> bool:

@@ -6,20 +6,43 @@ from collections.abc import Iterator
 
 from bot.context import Context
 from bot.findings import Finding, Severity
+from bot.istio.delegation import (
+    HIDDEN,
+    MISSING,
+    NOT_A_DELEGATE,
+    DelegateRef,
+    delegate_refs,
+    delegation_problem,
+    dropped_routes,
+)
+from bot.resource import Resource
 from bot.rules.base import finding, scope
+from bot.rules.shared.delegates import fallthrough, route_name
+from bot.values import as_dict, as_list
 from bot.views import vs_destinations, vs_gateways
 
 ID = "reference-missing"
 SEVERITY = Severity.ERROR
-SUMMARY = "A VirtualService names a Gateway that does not exist, or a host whose ServiceEntry/Service was removed"
-GUIDANCE = "https://istio.io/latest/docs/reference/config/networking/virtual-service/#VirtualService"
+SUMMARY = ("A VirtualService names a Gateway, host or delegate VirtualService that is not there (or, for a "
+           "delegate, that it cannot use)")
+GUIDANCE = "https://istio.io/latest/docs/reference/config/networking/virtual-service/#Delegate"
 DIFF_ONLY = False
 READS: tuple[str, ...] = ()
 WHY = (
     "At the head of the PR a VirtualService is bound to a Gateway that is defined nowhere in the repository "
     "(a typo, or a Gateway deleted too early), or routes to a host whose ServiceEntry or Service the PR "
-    "removes. Its routes apply nowhere, or its requests fail. Create what is referenced before the "
-    "reference, and remove references before what they reference; the staged plan orders both."
+    "removes. Its routes apply nowhere, or its requests fail. A root VirtualService's delegate must name a "
+    "VirtualService without hosts (an empty namespace means the root's) that is exported to the root's "
+    "namespace; when the delegate is missing, has hosts or is hidden from the root, that root route is "
+    "skipped and its requests fall through to the root's later routes (or get no route). A delegate route "
+    "whose match is not within the root route's match is dropped when Istio merges the two. Create what is "
+    "referenced before the reference, and remove references before what they reference; the staged plan "
+    "orders both."
+)
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/config.go resolveGatewayName',
+    'istio/istio pilot/pkg/model/virtualservice_controller.go delegateVirtualServices, mergeVirtualServices',
+    'istio/istio pkg/config/analysis/analyzers/virtualservice/gateways.go (IST0101)',
 )
 
 
@@ -40,6 +63,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 "apply nowhere until that Gateway exists",
                 fix=f"create Gateway {ref.namespace}/{ref.name} first, or fix the reference ('ns/name')",
                 detail=f"gateway:{ref.namespace}/{ref.name}", line=vs.field_line("spec", "gateways", i))
+        yield from _delegates(ctx, vs)
         if ctx.base is None:
             continue
         seen = set()
@@ -56,3 +80,54 @@ def check(ctx: Context) -> Iterator[Finding]:
                 "fail once it is gone",
                 fix="remove the route first, wait, then delete the host", detail=f"host:{dest.host}",
                 related=gone, line=vs.field_line(*dest.path))
+
+
+def _delegates(ctx: Context, root: Resource) -> Iterator[Finding]:
+    """Each delegating route of a root: the delegate must exist, have no hosts and be visible to the root's
+    namespace (`pilot/pkg/model/virtualservice_controller.go` delegateVirtualServices, mergeVirtualServices)."""
+    mesh = ctx.head
+    for ref in delegate_refs(root.spec, root.namespace):
+        delegate = mesh.get("VirtualService", ref.namespace, ref.name)
+        problem = delegation_problem(ref, root.namespace, delegate.spec if delegate else None,
+                                     mesh.visibility(delegate) if delegate else None)
+        if problem is None:
+            if delegate is not None:
+                yield from _dropped(root, ref, delegate)
+            continue
+        old = ctx.base.get("VirtualService", ref.namespace, ref.name) if ctx.base is not None else None
+        if problem == HIDDEN and old is not None and ctx.base is not None \
+                and ctx.base.visibility(old) != mesh.visibility(delegate or old):
+            continue  # narrowed by this change: exportto-narrowed reports it on the delegate
+        target = f"VirtualService {ref.namespace}/{ref.name}"
+        effect = f"the route is skipped and its requests {fallthrough(root, ref)}"
+        if problem == MISSING:
+            why = "which this change deletes" if old is not None else f"which is not defined in {scope(root)}"
+            fix = (f"remove the delegation from {root.display} first, wait, then delete {target}" if old is not None
+                   else f"create {target} (without hosts) first, or fix the delegate's name and namespace")
+        elif problem == NOT_A_DELEGATE:
+            why = "which has hosts, so it is not a delegate (Istio applies it on its own and never merges it here)"
+            fix = f"remove the hosts of {target}, or stop delegating to it"
+        else:
+            why = f"which is not exported to {root.namespace}, the root's namespace"
+            fix = f"export {target} to {root.namespace} (or '*')"
+        related = [r for r in (delegate, old) if r is not None][:1]
+        yield finding(
+            ID, SEVERITY, root,
+            f"delegates {route_name(root, ref)} to {target}, {why}; {effect}",
+            fix=fix, detail=f"delegate:{ref.namespace}/{ref.name}:{problem}", related=related,
+            line=root.field_line("spec", "http", ref.route, "delegate"))
+
+
+def _dropped(root: Resource, ref: DelegateRef, delegate: Resource) -> Iterator[Finding]:
+    """Delegate routes whose match no request of the root route can meet: Istio drops each of them when it
+    merges the delegate (`pilot/pkg/model/virtualservice.go` mergeHTTPMatchRequests, hasConflict)."""
+    route = as_dict(as_list(root.spec.get("http"))[ref.route])
+    for index in dropped_routes(route, delegate.spec):
+        yield finding(
+            ID, SEVERITY, delegate,
+            f"has a match in http[{index}] that is not within {route_name(root, ref)}, the match of the "
+            f"{root.display} route that delegates here; a delegate's match can only narrow the root's, so Istio "
+            "drops this route when it merges the delegate and it never applies",
+            fix=f"narrow the match to requests the root route sends here ({route_name(root, ref)})",
+            detail=f"dropped:{root.namespace}/{root.name}:{index}", related=[root],
+            line=delegate.field_line("spec", "http", index, "match"))

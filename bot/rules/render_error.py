@@ -22,6 +22,14 @@ WHY = (
 )
 
 
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    "fluxcd/kustomize-controller: a build that fails marks the Kustomization Ready=False with reason "
+    "BuildFailed and applies nothing",
+    "argoproj/argo-cd: manifests that cannot be generated put a ComparisonError condition on the Application "
+    "and nothing is synced",
+)
+
+
 def _ref(problem: RenderProblem) -> Ref:
     return Ref("Target", "", problem.target, problem.file, 1, problem.target, problem.cluster)
 

@@ -22,6 +22,12 @@ WHY = (
     "DestinationRule arrives. Istio's guidance is make-before-break: add the subset, wait for it to "
     "propagate, then route to it."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'https://istio.io/latest/docs/ops/best-practices/traffic-management/#avoid-503-errors-while-reconfigu'
+    'ring-service-routes',
+    'istio/istio pilot/pkg/networking/core/cluster.go (subset clusters come from the DestinationRule)',
+    'istio/istio#6335, #7627 (503s when routes arrive before their subsets)',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

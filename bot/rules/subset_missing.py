@@ -23,7 +23,17 @@ WHY = (
     "clients use defines: a typo, a deleted DestinationRule, a subset removed while still referenced, or a "
     "DestinationRule that sits where the clients never look. Clients look for a DestinationRule in their own "
     "namespace, then in the service's namespace, then in the root namespace, and use the first one they "
-    "find; subsets do not merge across namespaces. Every request to the missing subset fails with 503."
+    "find; subsets do not merge across namespaces. Clients in the root namespace consult the root's private "
+    "rules first, then the service's namespace, and public root rules last. Destinations inside a delegate "
+    "VirtualService are used by the clients of the roots that delegate to it (the gateway pods of the root's "
+    "gateways, or the root's mesh audience), not by the delegate's own audience. Every request to the missing "
+    "subset fails with 503."
+)
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/model/push_context.go setDestinationRules, destinationRule (lookup order)',
+    'istio/istio pilot/pkg/model/virtualservice_controller.go mergeVirtualServices (delegates merged into their roots)',
+    'istio/istio pkg/config/analysis/analyzers/virtualservice/destinationrules.go (IST0101, which ignores'
+    ' the lookup path)',
 )
 
 
@@ -52,6 +62,9 @@ def check(ctx: Context) -> Iterator[Finding]:
                         if (h := dr_host(dr)) and H.covers(h, dest.host) and dest.subset in dr_subsets(dr)]
             everyone = OTHER in missing and len(missing) == len(clients)
             who = "all clients" if everyone else "clients in " + ", ".join(missing)
+            roots = mesh.roots(vs)
+            if roots:
+                who += f" (through {names(roots)}, which delegates to it)"
             if not defining:
                 message = (f"routes to subset {dest.subset} of {dest.host}, but no DestinationRule in "
                            f"{scope(vs)} defines it; requests from {who} get 503s (no healthy upstream)")

@@ -21,6 +21,10 @@ WHY = (
     "VirtualService routes to the subset, default round-robin traffic reaches its pods without the policy. "
     "Move the policy to the top level or add a route that selects the subset."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'https://istio.io/latest/docs/ops/best-practices/traffic-management/#set-default-routes-for-services',
+    "istio/istio pilot/pkg/networking/core/cluster.go (a subset's policy applies to its own cluster only)",
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:

@@ -7,23 +7,36 @@ from typing import Any
 
 from bot.context import Context
 from bot.findings import Finding, Severity
+from bot.istio.gateway_hosts import fragments_meet, route_types
 from bot.resource import Resource
 from bot.rules.base import BEST_PRACTICES, finding, losers
 from bot.rules.shared.routes import is_catch_all, match_key
+from bot.rules.shared.served import server_hosts
 from bot.values import as_dict, as_list
 from bot.views import vs_gateways, vs_hosts
 
 ID = "vs-fragment-conflict"
 SEVERITY = Severity.WARNING  # error when a mesh VirtualService is ignored
-SUMMARY = "Several VirtualServices for one host: undefined order on gateways, all but the oldest ignored in the mesh"
+SUMMARY = ("Several VirtualServices for one host and route type: undefined order on gateways, all but the oldest "
+           "ignored in the mesh")
 GUIDANCE = BEST_PRACTICES + "#split-virtual-services"
 DIFF_ONLY = False
 READS: tuple[str, ...] = ()
 WHY = (
-    "Several VirtualServices for one host merge only when they are bound to a gateway, and then the order of "
-    "rules across the fragments is undefined: overlapping matches may be served by either fragment, and only "
-    "the first catch-all ever matches. Sidecars do not merge at all: for a mesh host the oldest "
-    "VirtualService wins and the others are ignored, so the one a PR adds is the one that has no effect."
+    "VirtualServices for one host merge only where they meet: on a gateway that serves the host to both (its "
+    "virtual hosts are the intersection of its server hosts, with their namespace filters, and the "
+    "VirtualService hosts), and only for a route type both use (HTTP routes merge with HTTP routes; TLS and "
+    "TCP routes are separate). There, the order of rules across fragments is undefined: overlapping matches "
+    "may be served by either fragment, and only the first catch-all ever matches. Sidecars do not merge at "
+    "all: for a mesh host the oldest VirtualService wins and the others are ignored, so the one a PR adds is "
+    "the one that has no effect; a VirtualService with only TCP or TLS routes does not compete with one that "
+    "has only HTTP routes."
+)
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pilot/pkg/networking/core/gateway.go buildGatewayHTTPRouteConfig (served hosts, merged fragments)',
+    'istio/istio pilot/pkg/networking/core/route/route.go buildSidecarVirtualHostsForVirtualService (no '
+    'HTTP routes, no virtual host)',
+    'istio/istio pilot/pkg/networking/core/httproute.go (duplicate domain from virtual service)',
 )
 
 
@@ -47,9 +60,20 @@ def check(ctx: Context) -> Iterator[Finding]:
         if gateway == "mesh":
             yield from _mesh_group(ctx, members, host)
             continue
+        ns, _, name = gateway.partition("/")
+        gw = mesh.get("Gateway", ns, name)
+        servers = server_hosts(gw) if gw is not None else None  # not in the repository: assume it serves
         for i, a in enumerate(members):
             for b in members[i + 1:]:
-                yield from _gateway_pair(ctx, a, b, host, gateway)
+                # pilot/pkg/networking/core/gateway.go buildGatewayHTTPRouteConfig: only a served host gets
+                # a virtual host, and only HTTP routes merge into it
+                if "http" in fragments_meet(host, a.namespace, a.spec, b.namespace, b.spec, servers):
+                    yield from _gateway_pair(ctx, a, b, host, gateway)
+
+
+def _types(vs: Resource) -> frozenset[str]:
+    """Route types a VirtualService has; one with none is read as HTTP, as before route types counted."""
+    return route_types(vs.spec) or frozenset({"http"})
 
 
 def _mesh_group(ctx: Context, members: list[Resource], host: str) -> Iterator[Finding]:
@@ -60,7 +84,9 @@ def _mesh_group(ctx: Context, members: list[Resource], host: str) -> Iterator[Fi
     beaten: dict[tuple[str, str, str], list[Resource]] = {}
     for i, a in enumerate(members):
         for b in members[i + 1:]:
-            if audience[a.key] & audience[b.key]:
+            # a sidecar builds a route type's virtual host from the first VirtualService with such routes
+            # (pilot/pkg/networking/core/route/route.go buildSidecarVirtualHostsForVirtualService)
+            if audience[a.key] & audience[b.key] and _types(a) & _types(b):
                 for loser, winner in losers(ctx, a, b):
                     beaten.setdefault(loser.key, []).append(winner)
     for res in members:

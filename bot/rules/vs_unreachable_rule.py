@@ -21,6 +21,11 @@ WHY = (
     "rule with no match, or one matching every path) never matches, and neither does a rule whose matches "
     "all repeat earlier ones."
 )
+SOURCES: tuple[str, ...] = (  # the behaviour it follows
+    'istio/istio pkg/config/validation/validation.go analyzeUnreachableHTTPRules (IST0130)',
+    'istio/istio pilot/pkg/networking/core/route/route.go BuildHTTPRoutesForVirtualService (translation '
+    'stops after a catch-all)',
+)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
