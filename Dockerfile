@@ -1,9 +1,26 @@
 # istio-pr-bot as a container action. Release builds are pushed to ghcr.io and referenced by digest
 # (see .github/workflows/release.yml) so that workflows pull the image instead of building it.
 #
-# Every artefact is pinned: the base image by digest (Python 3.14 on Debian 13 "trixie"; Dependabot
-# proposes new digests), apt packages by exact version, Python packages by hash from the locks that
-# `make lock` writes (requirements/*.txt). No step resolves a version or downloads an unhashed file.
+# Every artefact is pinned: the base images by digest (Python 3.14 on Debian 13 "trixie", and Go for
+# the render tools; Dependabot proposes new digests), apt packages by exact version, Python packages
+# by hash from the locks that `make lock` writes (requirements/*.txt), helm and kustomize by the exact
+# module versions in scripts/tools.env, checked against the Go checksum database. No step resolves a
+# version or downloads an unverified file.
+
+# Render tools: helm and kustomize at the versions the tests use (scripts/tools.env), built from their
+# Go modules as `make tools` builds them (scripts/tools.py: the same packages and linker flags).
+# `go install MODULE@VERSION` takes every dependency from the module's own go.sum, and the Go
+# command checks each module against the checksum database (sum.golang.org) before using it.
+FROM golang:1.26.8-trixie@sha256:bdca99a00bc16590cb1a0bb4e698f5fc5d6a64e4d5eef13d9f18a0ee08e5fa65 AS tools
+ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false GOBIN=/out \
+    GOPROXY=https://proxy.golang.org GOSUMDB=sum.golang.org
+COPY scripts/tools.env /tmp/tools.env
+RUN . /tmp/tools.env \
+    && go install -trimpath -ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}" \
+       "helm.sh/helm/v4/cmd/helm@${HELM_VERSION}" \
+    && go install -trimpath -ldflags="-s -w" "sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}" \
+    && test "$(/out/helm version --template '{{.Version}}')" = "${HELM_VERSION}" \
+    && test "$(/out/kustomize version)" = "${KUSTOMIZE_VERSION}"
 
 # Build stage: turn the source into a wheel with the locked setuptools, offline.
 FROM python:3.14.7-slim-trixie@sha256:ce40764625a4ff50df3548277632e7f96c4e77fe75fa848aae9885476e7df5a4 AS build
@@ -27,9 +44,9 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && git config --system --add safe.directory '*'
 
-# Deploy-target tools (helm, kustomize) belong here: fetch each release by exact version with
-# `ADD --checksum=sha256:<published digest> <url> ...` (or curl followed by `sha256sum --check`), so
-# they are pinned like everything else; tests/test_supply_chain.py rejects a download without one.
+# helm and kustomize render charts and kustomizations (README: "Repositories with environments,
+# charts and overlays"); static binaries from the tools stage.
+COPY --from=tools /out/helm /out/kustomize /usr/local/bin/
 
 COPY requirements/runtime.txt /tmp/runtime.txt
 RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/runtime.txt \

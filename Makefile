@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 UV := .cache/uv/bin/uv
 
-.PHONY: demo test lint bench conformance conformance-gateway-api lock newest clean
+.PHONY: demo test lint bench conformance conformance-gateway-api lock newest clean tools tools-start
 
 $(STAMP): requirements/test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ $(STAMP): requirements/test.txt pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/istio-pr-bot diff --base-dir examples/base --head-dir examples/head || test $$? -eq 1
 
-test: lint
+# helm and kustomize (scripts/tools.env) start building first when they are missing and Go is there,
+# so that the venv and lint overlap the build; the tests that render wait for it.
+test: tools-start lint
 	$(BIN)/python -m pytest -q
+
+tools-start:
+	@$(PYTHON) scripts/tools.py start
 
 # Static checks, all configured in pyproject.toml: ruff (style, bugs, security), mypy --strict, and the
 # import-linter contracts that keep the layers of README "Layout".
@@ -71,3 +76,8 @@ $(UV):
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# helm and kustomize at the versions in scripts/tools.env, built once into .cache/bin from their Go
+# modules (needs Go); the tests call the same script when they need a tool that is missing.
+tools:
+	$(PYTHON) scripts/tools.py build

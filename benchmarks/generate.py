@@ -2,6 +2,7 @@
 """Generate a synthetic GitOps mesh repository of N services as a git repo with a PR branch.
 
 Usage: python benchmarks/generate.py N OUT_DIR [--mixed]
+       python benchmarks/generate.py --targets OUT_DIR
 
 Per service: a Service, a DestinationRule with three subsets, a VirtualService with a header match
 and a weighted split; a Gateway per ten services; a ServiceEntry per twenty; some exportTo. With
@@ -267,7 +268,74 @@ def generate(n: int, out: Path, mixed: bool) -> None:
     git(out, "gc", "--quiet")  # packed, as a CI checkout is: not thousands of loose objects
 
 
+KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+APPS, CHARTS = 50, 10
+
+
+def app(i: int, subsets: tuple[str, ...] = ("v1", "v2"), route: str = "v1") -> dict[str, str]:
+    """A leaf kustomization: one service's mesh and workload, on a shared base, in its own namespace."""
+    name, folder = f"app-{i:02d}", f"apps/app-{i:02d}"
+    mesh, workload_text = service(i)[1], workload(i)[1]
+    mesh = mesh.replace("  - name: v3\n    labels:\n      version: v3\n", "")
+    mesh = mesh.replace("        subset: v3\n", f"        subset: {route}\n")
+    if "v3" in subsets:
+        v2 = "  - name: v2\n    labels:\n      version: v2\n"
+        mesh = mesh.replace(v2, v2 + v2.replace("v2", "v3"))
+    return {f"{folder}/kustomization.yaml": KUSTOMIZATION + f"namespace: team-{i % TEAMS}\nnamePrefix: ''\n"
+            f"resources:\n- ../../bases/common\n- mesh.yaml\n- workload.yaml\nlabels:\n- pairs: {{app: {name}}}\n",
+            f"{folder}/mesh.yaml": mesh, f"{folder}/workload.yaml": workload_text}
+
+
+def chart(c: int) -> dict[str, str]:
+    """An application chart whose Istio objects come from values."""
+    folder = f"charts/chart-{c}"
+    return {
+        f"{folder}/Chart.yaml": f"apiVersion: v2\nname: chart-{c}\nversion: 1.0.{c}\n",
+        f"{folder}/values.yaml": "subsets: [v1, v2]\nroute: v1\nreplicas: 2\n",
+        f"{folder}/templates/mesh.yaml": (
+            "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: {{ .Chart.Name }}\n"
+            "spec:\n  host: {{ .Chart.Name }}\n  subsets:\n{{- range .Values.subsets }}\n  - name: {{ . }}\n"
+            "    labels: {version: {{ . }}}\n{{- end }}\n---\napiVersion: networking.istio.io/v1\n"
+            "kind: VirtualService\nmetadata:\n  name: {{ .Chart.Name }}\nspec:\n  hosts: [{{ .Chart.Name }}]\n"
+            "  http:\n  - route:\n    - destination: {host: {{ .Chart.Name }}, subset: {{ .Values.route }}}\n"),
+        f"{folder}/templates/service.yaml": (
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Chart.Name }}\nspec:\n"
+            "  selector: {app: {{ .Chart.Name }}}\n  ports: [{name: http, port: 80}]\n"),
+        f"{folder}/templates/deployment.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Chart.Name }}\nspec:\n"
+            "  replicas: {{ .Values.replicas }}\n  selector: {matchLabels: {app: {{ .Chart.Name }}}}\n"
+            "  template:\n    metadata: {labels: {app: {{ .Chart.Name }}}}\n"
+            "    spec: {containers: [{name: app, image: example/app:1.0}]}\n"),
+    }
+
+
+def generate_targets(out: Path) -> None:
+    """50 leaf kustomizations (on one shared base) and 10 charts; branch `pr` changes one kustomization:
+    a subset added with a route to it."""
+    out.mkdir(parents=True)
+    files = {"bases/common/kustomization.yaml": KUSTOMIZATION + "resources: [peer-authentication.yaml]\n",
+             "bases/common/peer-authentication.yaml": "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\n"
+                                                      "metadata: {name: default}\nspec: {mtls: {mode: STRICT}}\n"}
+    for i in range(APPS):
+        files.update(app(i))
+    for c in range(CHARTS):
+        files.update(chart(c))
+    git(out, "init", "-q", "-b", "main")
+    git(out, "config", "gc.auto", "0")
+    write(out, files)
+    git(out, "add", "-A")
+    git(out, "commit", "-qm", "base")
+    git(out, "checkout", "-qb", "pr")
+    write(out, app(7, subsets=("v1", "v2", "v3"), route="v3"))
+    git(out, "add", "-A")
+    git(out, "commit", "-qm", "pr")
+    git(out, "gc", "--quiet")
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[1] == "--targets":
+        generate_targets(Path(argv[2]))
+        return 0
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2

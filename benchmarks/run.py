@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time istio-pr-bot against the libyaml floor on synthetic mesh repositories.
 
-Usage: python benchmarks/run.py [--sizes 1000,10000] [--repeat 5] [--workdir .cache/bench]
+Usage: python benchmarks/run.py [--sizes 1000,10000] [--repeat 5] [--workdir .cache/bench] [--no-targets]
 
 For each size, a pure Istio/Service repository and a mixed one (with about four non-Istio documents
 per Istio one) are generated once (benchmarks/generate.py). Then, in the same run and on the same
@@ -10,11 +10,18 @@ machine, each of these is timed `--repeat` times and the median reported:
 - diff:  istio-pr-bot diff --base main --head pr (git mode, JSON report to /dev/null);
 - audit: istio-pr-bot audit (the head revision).
 Ratios are to the floor's median; peak RSS is the process's maximum resident set size.
+
+Then a repository of deploy targets (50 kustomizations on a shared base and 10 charts; the PR changes
+one kustomization) is timed the same way with the pinned helm and kustomize (scripts/tools.py finds
+or builds them): `diff` of the PR, and `audit`, which renders every target; the number of renders
+each made comes from its JSON report.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import statistics
 import subprocess
@@ -63,6 +70,43 @@ def measure(repo: Path, repeat: int) -> dict[str, tuple[float, int]]:
     return {name: (statistics.median(t for t, _ in r), max(m for _, m in r)) for name, r in runs.items()}
 
 
+def tools_path() -> str | None:
+    """PATH with the pinned helm and kustomize first (built when missing and Go is there), or None."""
+    spec = importlib.util.spec_from_file_location("istio_pr_bot_tools", ROOT / "scripts" / "tools.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit("scripts/tools.py cannot be loaded")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    known = module.tools()
+    if any(module.find(t) is None for t in known.values()) and module.build(list(known.values())):
+        return None
+    folders = {os.path.dirname(module.find(t)) for t in known.values()}
+    return os.pathsep.join([*sorted(folders), os.environ.get("PATH", "")])
+
+
+def measure_targets(repo: Path, repeat: int, path: str) -> list[tuple[str, float, int, int, int]]:
+    """(command, median seconds, peak RSS MiB, renders, targets read) for diff and audit."""
+    env = {**os.environ, "PATH": path}
+    commands = {
+        "diff": [*BOT, "diff", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json"],
+        "audit": [*BOT, "audit", "--repo", str(repo), "--ref", "pr", "--format", "json"],
+    }
+    rows = []
+    for name, argv in commands.items():
+        report = json.loads(subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False).stdout)
+        renders = sum(t["renders"] for t in report["targets"])
+        read = sum(1 for t in report["targets"] if t["status"] != "unchanged")
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            proc = subprocess.Popen([*argv, "--output", os.devnull], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            _, _, usage = os.wait4(proc.pid, 0)
+            runs.append((time.perf_counter() - start, usage.ru_maxrss // 1024))
+        rows.append((name, statistics.median(t for t, _ in runs), max(m for _, m in runs), renders, read))
+    return rows
+
+
 def documents(repo: Path) -> tuple[int, int]:
     count = size = 0
     for folder, dirs, names in os.walk(repo):
@@ -80,6 +124,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workdir", default=str(ROOT / ".cache" / "bench"))
+    parser.add_argument("--no-targets", action="store_true", help="leave out the deploy-target repository")
     args = parser.parse_args(argv)
     work = Path(args.workdir)
     rows = []
@@ -103,6 +148,20 @@ def main(argv: list[str]) -> int:
         print(f"| {n:,} | {variant} | {docs:,} | {size / 1e6:.1f} | {floor:.2f} s "
               f"| {diff_t:.2f} s ({diff_t / floor:.2f}x) | {audit_t:.2f} s ({audit_t / floor:.2f}x) "
               f"| {diff_m} / {audit_m} MiB |")
+    if args.no_targets:
+        return 0
+    path = tools_path()
+    if path is None:
+        print("\nthe deploy-target repository is left out: helm and kustomize are not on PATH and cannot be built")
+        return 0
+    repo = work / "targets-50-10"
+    if not repo.exists():
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--targets", str(repo)], check=True)
+    print("\n| repository | command | targets read | helm/kustomize runs | time | peak RSS |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, seconds, rss, renders, read in measure_targets(repo, args.repeat, path):
+        what = "diff (PR changes one kustomization)" if name == "diff" else "audit (every target)"
+        print(f"| 50 kustomizations, 10 charts | {what} | {read} of 60 | {renders} | {seconds:.2f} s | {rss} MiB |")
     return 0
 
 

@@ -16,9 +16,9 @@ from bot import checks, speed
 from bot.changes import Change, Descriptions, describe, descriptions, diff, rows
 from bot.config import FILE_NAME, Config, parse_config
 from bot.context import Context
-from bot.findings import DUPLICATE_KEY, Finding, ParseProblem, Severity, Skipped, Suppressed
+from bot.findings import DUPLICATE_KEY, Finding, ParseProblem, RenderProblem, Severity, Skipped, Suppressed
 from bot.kinds import qualified_in
-from bot.load import Loaded, ParseCache, SourceFile, load
+from bot.load import Loaded, ParseCache, RenderedDocument, SourceFile, load, load_rendered
 from bot.mesh import Mesh
 from bot.plan import Plan
 from bot.planning import build_plan
@@ -37,11 +37,13 @@ def load_config(text: str | None, source: str = FILE_NAME) -> Config:
 
 @dataclass(frozen=True)
 class Revision:
-    """One revision, loaded: its resources as a mesh, its broken files and skipped files."""
+    """One revision, loaded: its resources as a mesh, its broken files and skipped files, and the
+    deploy targets that did not render."""
 
     mesh: Mesh
     problems: tuple[ParseProblem, ...]
     skipped: tuple[Skipped, ...]
+    render_errors: tuple[RenderProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,28 +65,46 @@ class Review:
     snapshots: tuple[Mesh, ...]
 
 
-def load_revisions(base_files: list[SourceFile], head_files: list[SourceFile],
-                   config: Config) -> tuple[Revision, Revision]:
+def load_revisions(base_files: list[SourceFile], head_files: list[SourceFile], config: Config,
+                   base_rendered: Sequence[RenderedDocument] = (), head_rendered: Sequence[RenderedDocument] = (),
+                   changed: frozenset[str] | None = None) -> tuple[Revision, Revision]:
     """Base and head as a pull request compares them: touched files are read whole, a blob both
     hold is parsed once, and a file that no longer parses says nothing about its resources (they
-    are left out on both sides rather than reported as removed)."""
+    are left out on both sides rather than reported as removed).
+
+    Rendered output (of the deploy targets of one cluster) joins the files. Where one resource is
+    defined in several files, the copy in a file the change touches counts on both sides (`changed`:
+    the repository paths the change touches; default: the files whose blob differs).
+    """
     base_blobs = {f.path: f.blob for f in base_files}
     touched = {f.path for f in head_files if base_blobs.get(f.path) != f.blob}
     cache: ParseCache = {}
-    base_loaded = load(base_files, config, touched, cache)
-    head_loaded = load(head_files, config, touched, cache)
+    base_loaded = _with_rendered(load(base_files, config, touched, cache), base_rendered, config)
+    head_loaded = _with_rendered(load(head_files, config, touched, cache), head_rendered, config)
     broken = {p.file for p in head_loaded.problems if p.kind != DUPLICATE_KEY}  # files read as nothing
-    return _revision(base_loaded, config, leave_out=broken), _revision(head_loaded, config)
+    if changed is None:
+        changed = frozenset(touched | (base_blobs.keys() - {f.path for f in head_files}))
+    return (_revision(base_loaded, config, changed, leave_out=broken), _revision(head_loaded, config, changed))
 
 
-def load_revision(files: list[SourceFile], config: Config) -> Revision:
+def load_revision(files: list[SourceFile], config: Config, rendered: Sequence[RenderedDocument] = ()) -> Revision:
     """One revision on its own (an audit): every file through the text pre-filter."""
-    return _revision(load(files, config), config)
+    return _revision(_with_rendered(load(files, config), rendered, config), config)
 
 
-def _revision(loaded: Loaded, config: Config, leave_out: set[str] | None = None) -> Revision:
+def _with_rendered(loaded: Loaded, rendered: Sequence[RenderedDocument], config: Config) -> Loaded:
+    if rendered:
+        more = load_rendered(rendered, config)
+        loaded.resources += more.resources
+        loaded.skipped += more.skipped
+        loaded.problems += more.problems
+    return loaded
+
+
+def _revision(loaded: Loaded, config: Config, prefer: frozenset[str] = frozenset(),
+              leave_out: set[str] | None = None) -> Revision:
     resources = [r for r in loaded.resources if r.file not in leave_out] if leave_out else loaded.resources
-    return Revision(Mesh(resources, config.mesh), tuple(loaded.problems), tuple(loaded.skipped))
+    return Revision(Mesh(resources, config.mesh, prefer), tuple(loaded.problems), tuple(loaded.skipped))
 
 
 def diff_revisions(base: Revision, head: Revision, config: Config) -> Outcome:
@@ -92,11 +112,12 @@ def diff_revisions(base: Revision, head: Revision, config: Config) -> Outcome:
     and the staged plan."""
     changes = tuple(diff(list(base.mesh.by_key.values()), list(head.mesh.by_key.values())))
     subsets = subset_changes(changes)
-    ctx = Context(head.mesh, base.mesh, changes, subsets, config, head.problems)
+    ctx = Context(head.mesh, base.mesh, changes, subsets, config, head.problems, render_errors=head.render_errors,
+                  base_render_errors=base.render_errors)
     found, described = _findings(ctx, checks.enabled(config, diff_mode=True), describe_changes=True)
     # A finding is introduced unless the base had it: ask the base only about those rules and resources.
     base_ctx = Context(base.mesh, None, changes, subsets, config, base.problems,
-                       focus=frozenset(f.resource.key for f in found))
+                       focus=frozenset(f.resource.key for f in found), render_errors=base.render_errors)
     before = {f.fingerprint for f in checks.run(base_ctx, checks.enabled(config, False, {f.rule for f in found}))}
     kept, suppressed = checks.suppress([replace(f, introduced=f.fingerprint not in before) for f in found], head.mesh)
     listed = rows(describe(list(changes), described))
@@ -106,7 +127,8 @@ def diff_revisions(base: Revision, head: Revision, config: Config) -> Outcome:
 
 def audit_revision(revision: Revision, config: Config) -> Outcome:
     """Every finding at one revision (none is introduced: nothing is compared)."""
-    ctx = Context(revision.mesh, None, (), SubsetChanges(), config, revision.problems)
+    ctx = Context(revision.mesh, None, (), SubsetChanges(), config, revision.problems,
+                  render_errors=revision.render_errors)
     found, _ = _findings(ctx, checks.enabled(config, diff_mode=False), describe_changes=False)
     kept, suppressed = checks.suppress([replace(f, introduced=False) for f in found], revision.mesh)
     return Outcome((), tuple(checks.order(kept)), tuple(suppressed), Plan(()))

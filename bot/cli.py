@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot import __version__, speed
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.pull import Choice
     from bot.report import Report
+    from bot.targets_render import Tools
+    from bot.tree import Trees
 
 FORMATS = ("text", "markdown", "json", "sarif")
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -26,7 +28,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         prog="istio-pr-bot",
         description="Review Istio manifest changes for rollout risks and print a staged apply plan.")
     parser.add_argument("--version", action="version", version=f"istio-pr-bot {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{diff,audit,action}")
+    sub = parser.add_subparsers(dest="command", metavar="{diff,audit,targets,action}")
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--format", choices=FORMATS, default="text")
@@ -53,8 +55,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     a.add_argument("--ref", metavar="REV", help="revision to audit (default: HEAD; a non-git folder is read as is)")
     a.add_argument("paths", nargs="*", metavar="PATH", help="limit the audit to these files or folders")
 
+    t = sub.add_parser("targets", help="list the deploy targets discovery finds (or the config names), "
+                                        "their sources, inputs and clusters")
+    t.add_argument("--repo", metavar="DIR", default=".", help="git repository (default: current directory)")
+    t.add_argument("--ref", metavar="REV", help="revision (default: HEAD; a non-git folder is read as is)")
+    t.add_argument("--format", choices=("text", "json"), default="text")
+    t.add_argument("--config", metavar="FILE", help="config file (default: .istio-pr-bot.yaml at the root)")
+    t.add_argument("--debug", action="store_true", help="show a traceback on failure")
+
     act = sub.add_parser("action", help="run as a GitHub Action step (reads the runner's environment)")
-    return parser, {"diff": d, "audit": a, "action": act}
+    return parser, {"diff": d, "audit": a, "targets": t, "action": act}
 
 
 def entry() -> None:
@@ -84,7 +94,7 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
         (commands[args.command] if args.command else parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not args.command:
         parser.print_usage(sys.stderr)
-        print("istio-pr-bot: error: choose a command: diff or audit", file=sys.stderr)
+        print("istio-pr-bot: error: choose a command: diff, audit or targets", file=sys.stderr)
         return 2
     if args.command == "action":
         from bot.action import main as action_main
@@ -112,6 +122,9 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[object] | None = None) -> int:
     from bot.errors import BotError
 
+    if args.command == "targets":
+        sys.stdout.write(_targets(args))
+        return 0
     if args.command == "diff":
         dirs = args.base_dir is not None or args.head_dir is not None
         revs = args.base is not None or args.head is not None
@@ -139,28 +152,53 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, keep: list[o
     return 1 if report.failing(fail_on) else 0
 
 
-def _config(args: argparse.Namespace, root: str | None) -> Config:
+def _config(args: argparse.Namespace, root: str | None, text_at: tuple[str, str] | None = None) -> Config:
+    """The config: --config FILE, else the file at the root of the tree (`text_at`: (repository,
+    commit) of a bare clone, read from git objects)."""
     from bot.analyze import load_config
     from bot.config import FILE_NAME, parse_version
-    from bot.errors import BotError
 
-    source = args.config or (os.path.join(root, FILE_NAME) if root else None)
-    text = None
-    if args.config:
-        try:
-            with open(args.config, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise BotError(f"cannot read config {args.config}: {exc.strerror}") from None
-    elif source and os.path.isfile(source):
-        with open(source, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
+    text = _config_text(args, root, text_at)
     config = load_config(text, args.config or FILE_NAME)
-    if args.istio_version:
+    if getattr(args, "istio_version", None):
         from dataclasses import replace
 
         config = replace(config, istio_version=parse_version(args.istio_version, "--istio-version"))
     return config
+
+
+def _config_text(args: argparse.Namespace, root: str | None, text_at: tuple[str, str] | None = None) -> str | None:
+    from bot import git
+    from bot.config import FILE_NAME
+    from bot.errors import BotError
+
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise BotError(f"cannot read config {args.config}: {exc.strerror}") from None
+    if text_at is not None:
+        data = git.read_file(text_at[0], text_at[1], FILE_NAME)
+        return data.decode("utf-8", "replace") if data is not None else None
+    source = os.path.join(root, FILE_NAME) if root else None
+    if source and os.path.isfile(source):
+        with open(source, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    return None
+
+
+def _tools(config: Config) -> Callable[[], Tools]:
+    from bot.targets_render import find_tools
+
+    return lambda: find_tools(config.render)
+
+
+def _git_root(args: argparse.Namespace) -> tuple[str, bool]:
+    from bot import git
+
+    root = git.toplevel(args.repo)
+    return root, git.has_work_tree(root)
 
 
 def _folder(flag: str, path: str) -> str:
@@ -172,17 +210,24 @@ def _folder(flag: str, path: str) -> str:
     return path
 
 
-def _choice(args: argparse.Namespace) -> Choice:
-    """Where a diff's settings come from: --config FILE, else the --config-from side's config file."""
+def _choice(args: argparse.Namespace, urls: Sequence[str] = ()) -> Choice:
+    """Where a diff's settings come from: --config FILE, else the --config-from side's config file;
+    `urls` name the repository (its remotes) for discovery."""
     from dataclasses import replace
 
+    from bot import targets_review
     from bot.config import parse_version
     from bot.pull import Choice
 
     explicit = _config(args, None) if args.config else None
     version = parse_version(args.istio_version, "--istio-version") if args.istio_version else None
-    return Choice(args.config_from, explicit=explicit, fail_on=args.fail_on or "",
-                  adjust=(lambda c: replace(c, istio_version=version)) if version else Choice.adjust)
+
+    def adjust(config: Config) -> Config:
+        if version:
+            config = replace(config, istio_version=version)
+        return targets_review.with_repo_urls(config, urls)
+
+    return Choice(args.config_from, explicit=explicit, fail_on=args.fail_on or "", adjust=adjust)
 
 
 def _diff_git(args: argparse.Namespace) -> tuple[Review, Config, str | None]:
@@ -192,7 +237,7 @@ def _diff_git(args: argparse.Namespace) -> tuple[Review, Config, str | None]:
     root = git.toplevel(_folder("--repo", args.repo))
     base, head = git.resolve(root, args.base), git.resolve(root, args.head)
     merge_base = git.merge_base(root, base, head)
-    reviewed = review_git(root, base, merge_base, head, _choice(args))
+    reviewed = review_git(root, base, merge_base, head, _choice(args, git.remote_urls(root)))
     return reviewed.review, reviewed.config, reviewed.template
 
 
@@ -203,26 +248,45 @@ def _diff_dirs(args: argparse.Namespace) -> tuple[Review, Config, str | None]:
     return reviewed.review, reviewed.config, reviewed.template
 
 
-def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
-    from bot import git, tree
-    from bot.analyze import review_audit
+def _one_revision(args: argparse.Namespace, paths: list[str]) -> tuple[Trees, Config, str, tuple[str, ...]]:
+    """What an audit or the targets command reads: --ref (default HEAD) of the repository, or a
+    folder that is not one, as it is; with the config, the revision's label and the PATHs in scope."""
+    from bot import git, targets_review, tree
     from bot.errors import BotError
 
     _folder("--repo", args.repo)
     try:
-        root = git.toplevel(args.repo)
+        root, work_tree = _git_root(args)
     except BotError:
         if args.ref:
             raise
-        config = _config(args, args.repo)
-        only = _scope(args.paths, args.repo, args.repo)
-        files, skipped = tree.from_dir(args.repo, config, only)
-        return review_audit(files, config, args.repo, skipped), config
-    config = _config(args, root)
-    only = _scope(args.paths, root, args.repo)
+        return tree.DirTrees([args.repo]), _config(args, args.repo), args.repo, _scope(paths, args.repo, args.repo)
     commit = git.resolve(root, args.ref or "HEAD")
-    (files,), skipped = tree.from_git(root, [commit], config, only)
-    return review_audit(files, config, commit, skipped), config
+    config = _config(args, root, None if work_tree else (root, commit))
+    config = targets_review.with_repo_urls(config, git.remote_urls(root))
+    return tree.GitTrees(root, [commit]), config, commit, _scope(paths, root, args.repo)
+
+
+def _audit(args: argparse.Namespace) -> tuple[Review, Config]:
+    from bot import targets_review
+
+    trees, config, label, only = _one_revision(args, args.paths)
+    collected = trees.collect(config, only)
+    return targets_review.review_audit(trees, collected, config, label, _tools(config), only), config
+
+
+def _targets(args: argparse.Namespace) -> str:
+    """The `targets` command: what discovery finds (or the config names) at one revision."""
+    from bot import targets_review
+    from bot.render import targets_listing
+    from bot.targets_render import describe_tools, find_tools
+
+    trees, config, label, _ = _one_revision(args, [])
+    collected = trees.collect(config)
+    found = targets_review.find_targets(trees.listings[0].files.keys(), collected.texts[0], config)
+    listing = targets_listing.Listing(label, found, targets_review.plain(found, config),
+                                      describe_tools(find_tools(config.render)))
+    return targets_listing.render_json(listing) if args.format == "json" else targets_listing.render_text(listing)
 
 
 def _scope(paths: list[str], root: str, anchor: str) -> tuple[str, ...]:
@@ -284,6 +348,7 @@ def _write_plan(report: Report, folder: str) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
         for name, content in stage_files(report.plan).items():
+            os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
             with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
                 fh.write(content)
     except OSError as exc:

@@ -15,9 +15,13 @@ from bot.values import as_dict, as_list, as_str
 class Collector:
     """The Resources (and the skip notes) of one file, document by document."""
 
-    def __init__(self, path: str, default_namespace: str) -> None:
+    def __init__(self, path: str, default_namespace: str, target: str = "", cluster: str = "",
+                 rendered: bool = False) -> None:
         self.path = path
         self.default_namespace = default_namespace  # of resources without metadata.namespace
+        self.target = target
+        self.cluster = cluster
+        self.rendered = rendered
         self.resources: list[Resource] = []
         self.skipped: list[Skipped] = []
 
@@ -54,5 +58,5 @@ class Collector:
         namespace = "" if kind.cluster_scoped else raw_ns or self.default_namespace
         if from_list:
             source = yaml.safe_dump(body, sort_keys=False)
-        self.resources.append(Resource(kind.name, api_version, namespace, name, body,
-                                       self.path, line, source, source_line, from_list))
+        self.resources.append(Resource(kind.name, api_version, namespace, name, body, self.path, line, source,
+                                       source_line, from_list, self.target, self.cluster, self.rendered))

@@ -14,6 +14,8 @@ from bot import globs
 from bot.errors import BotError
 from bot.findings import Severity
 from bot.kinds import EXPORTED
+from bot.targets import Options, RenderSettings
+from bot.targets_config import TargetSpec, parse_discovery, parse_render, parse_targets
 
 FILE_NAME = ".istio-pr-bot.yaml"
 FAIL_ON = ("error", "warning", "notice", "never")
@@ -55,6 +57,9 @@ class Config(MeshSettings):
     mesh_outbound_mode: str = "ALLOW_ANY"  # meshConfig.outboundTrafficPolicy.mode: ALLOW_ANY | REGISTRY_ONLY
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
     comment: Mapping[str, Any] = field(default_factory=dict)
+    targets: tuple[TargetSpec, ...] | None = None  # None: discover them
+    discovery: Options = field(default_factory=Options)
+    render: RenderSettings = field(default_factory=RenderSettings)
 
     @property
     def mesh(self) -> MeshSettings:
@@ -79,7 +84,7 @@ class Config(MeshSettings):
 KEYS = {
     "paths", "exclude", "default-namespace", "root-namespace", "scope-gateway-to-namespace",
     "istio-version", "fail-on", "mesh-mtls", "mesh-outbound-mode", "export-to-defaults", "gateway-namespaces",
-    "rules", "comment",
+    "rules", "comment", "targets", "discovery", "render",
 }
 
 
@@ -95,18 +100,22 @@ def parse_config(text: str | None, rule_ids: tuple[str, ...], source: str = FILE
     """Parse and validate a config file's text (None: defaults); `rule_ids` are the rules it may name."""
     if text is None or not text.strip():
         return Config()
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise BotError(f"{source}: not valid YAML ({_first_line(exc)})") from None
+    data = _load(text, source)
     if data is None:
         return Config()
     if not isinstance(data, dict):
         raise BotError(f"{source}: expected a mapping of settings at the top level")
     return _validate(data, rule_ids, source)
+
+
+def _load(text: str, source: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise BotError(f"{source}: not valid YAML ({_first_line(exc)})") from None
 
 
 def _istio_version(value: object, source: str) -> tuple[int, int]:
@@ -153,6 +162,12 @@ def _validate(data: dict[str, Any], rule_ids: tuple[str, ...], source: str) -> C
         kwargs["rules"] = _rules(data["rules"], rule_ids, source)
     if "comment" in data:
         kwargs["comment"] = _comment(data["comment"], source)
+    if data.get("targets") is not None:
+        kwargs["targets"] = parse_targets(data["targets"], source)
+    if "discovery" in data:
+        kwargs["discovery"] = parse_discovery(data["discovery"], source)
+    if "render" in data:
+        kwargs["render"] = parse_render(data["render"], source)
     return Config(**kwargs)
 
 

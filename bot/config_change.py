@@ -8,7 +8,7 @@ base and head revisions is `bot.pull`'s part.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from bot.config import Config, RuleSettings
@@ -17,6 +17,10 @@ from bot.report import ConfigChange, HiddenFinding, Report
 from bot.rules import BY_ID
 
 FIRST = ("fail_on", "rules", "paths", "exclude", "comment")  # what decides the check and what it reads
+# The config file's words for the fields of `discovery:` and `render:` (bot.targets_config).
+WORDS = {"repo_urls": "repo-urls", "fixture_folders": "fixtures", "alternative_folders": "alternatives",
+         "allow_remote": "allow-remote"}
+RENDER_NOTE = " (used once merged: a pull request is rendered with the base branch's render settings)"
 
 
 def describe(current: Config, proposed: Config) -> tuple[ConfigChange, ...]:
@@ -36,6 +40,15 @@ def describe(current: Config, proposed: Config) -> tuple[ConfigChange, ...]:
                     out.append(ConfigChange(f"{key}.{name}", _show(before.get(name)), _show(after.get(name))))
         elif f.name == "istio_version":
             out.append(ConfigChange(key, ".".join(map(str, before)), ".".join(map(str, after))))
+        elif f.name == "targets":
+            out += _targets(before, after)
+        elif is_dataclass(before) and is_dataclass(after):  # discovery, render: setting by setting
+            note = RENDER_NOTE if f.name == "render" else ""
+            for part in fields(before):
+                old, new = getattr(before, part.name), getattr(after, part.name)
+                if old != new:
+                    name = WORDS.get(part.name, part.name.replace("_", "-"))
+                    out.append(ConfigChange(f"{key}.{name}", _show(old), _show(new) + note))
         else:
             out.append(ConfigChange(key, _show(before), _show(after)))
     return tuple(out)
@@ -60,6 +73,21 @@ def merge(origin: Config, base: Config, head: Config) -> Config:
         else:
             values[f.name] = ours if ours != before else theirs
     return Config(**values)
+
+
+def _targets(before: tuple[Any, ...] | None, after: tuple[Any, ...] | None) -> list[ConfigChange]:
+    """`targets:` by name: those added or removed, and those whose settings change."""
+    def names(specs: tuple[Any, ...] | None) -> str:
+        return "discovered" if specs is None else "[" + ", ".join(t.name for t in specs) + "]"
+
+    old = {t.name: t for t in before or ()}
+    new = {t.name: t for t in after or ()}
+    out = []
+    if before is None or after is None or old.keys() != new.keys():
+        out.append(ConfigChange("targets", names(before), names(after)))
+    out += [ConfigChange(f"target {name}", "", "edited in this pull request")
+            for name in sorted(old.keys() & new.keys()) if old[name] != new[name]]
+    return out
 
 
 def _rules(current: Config, proposed: Config) -> list[ConfigChange]:
@@ -97,10 +125,13 @@ def _show(value: Any) -> str:
 def hidden(current: Report, proposed: Report, settings: Config) -> tuple[HiddenFinding, ...]:
     """The findings this change introduces under the current settings that the proposed settings
     (`settings`, which made `proposed`) would not report, or would report at a lower severity."""
-    after: dict[tuple[Any, ...], Finding] = {f.fingerprint: f for f in proposed.headline()}
+    def key(f: Finding) -> tuple[Any, ...]:  # one resource can be in several deploy targets and clusters
+        return f.fingerprint, f.resource.target, f.resource.cluster
+
+    after: dict[tuple[Any, ...], Finding] = {key(f): f for f in proposed.headline()}
     out = []
     for f in current.headline():
-        other = after.get(f.fingerprint)
+        other = after.get(key(f))
         if other is None:
             out.append(HiddenFinding(f, _why(f, settings)))
         elif other.severity.rank < f.severity.rank:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.changes import Change
 from bot.config import Config
-from bot.findings import ParseProblem
+from bot.findings import ParseProblem, RenderProblem
 from bot.mesh import Mesh
 from bot.resource import Key, Resource
 from bot.subset_changes import SubsetChanges
@@ -23,6 +23,8 @@ class Context:
     config: Config
     problems: tuple[ParseProblem, ...] = ()  # broken YAML at the revision `head` stands for
     focus: frozenset[Key] | None = None  # only findings on these resources are wanted
+    render_errors: tuple[RenderProblem, ...] = ()  # deploy targets that did not render at `head`'s revision
+    base_render_errors: tuple[RenderProblem, ...] = ()  # and at the base's, when `base` is given
 
     def subjects(self, kind: str) -> list[Resource]:
         """Resources of a kind whose findings are wanted (all, unless the context is focused)."""

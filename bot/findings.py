@@ -37,6 +37,8 @@ class Ref:
     name: str
     file: str
     line: int
+    target: str = ""  # the deploy target it is rendered or read in ("" when the repository is one plain tree)
+    cluster: str = ""  # that target's cluster
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -50,6 +52,15 @@ class Ref:
         """`Kind namespace/name` (`Kind name` when cluster-scoped); kinds in `qualified` say their group."""
         kind = display(self.kind, qualified)
         return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
+
+    @property
+    def placement(self) -> str:
+        """"target X, cluster Y" (the cluster alone where the target is named for it; "" without targets)."""
+        if not self.cluster:
+            return ""
+        if self.target in ("", self.cluster):
+            return f"cluster {self.cluster}"
+        return f"target {self.target}, cluster {self.cluster}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,16 @@ class ParseProblem:
     line: int
     reason: str
     kind: str = REFUSED
+
+
+@dataclass(frozen=True)
+class RenderProblem:
+    """A deploy target that did not render: the file that defines it and the renderer's first lines."""
+
+    target: str
+    cluster: str
+    file: str
+    message: str
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,24 @@ def _translate(args: tuple[str, ...], message: str) -> BotError:
 
 
 def toplevel(repo: str) -> str:
-    return _git(repo, "rev-parse", "--show-toplevel").decode().strip()
+    """Where to run git: the top of the work tree, or the git folder of a bare clone (only objects are
+    read, so no work tree is needed)."""
+    if _git(repo, "rev-parse", "--is-inside-work-tree").decode().strip() == "true":
+        return _git(repo, "rev-parse", "--show-toplevel").decode().strip()
+    return _git(repo, "rev-parse", "--absolute-git-dir").decode().strip()
+
+
+def has_work_tree(root: str) -> bool:
+    return _git(root, "rev-parse", "--is-inside-work-tree").decode().strip() == "true"
+
+
+def remote_urls(repo: str) -> list[str]:
+    """The URLs of the repository's remotes, in config order (none: an empty list)."""
+    try:
+        raw = _git(repo, "config", "--get-regexp", r"^remote\..*\.url$")
+    except BotError:
+        return []  # git config exits 1 when nothing matches
+    return [line.split(" ", 1)[1] for line in raw.decode("utf-8", "replace").splitlines() if " " in line]
 
 
 def resolve(repo: str, rev: str) -> str:

@@ -33,6 +33,20 @@ class SourceFile:
     path: str
     data: bytes
     blob: str  # identity of the content (git blob id or a hash)
+    target: str = ""  # the plain deploy target it is read in ("" when the repository is one plain tree)
+    cluster: str = ""
+    namespace: str = ""  # of resources without one ("" : config default-namespace), e.g. an Argo CD destination
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    """One document of helm or kustomize output, traced to the repository file (and line) it comes from."""
+
+    text: str
+    file: str
+    line: int
+    target: str
+    cluster: str
 
 
 @dataclass
@@ -53,7 +67,7 @@ class Parsed:
     notes: list[ParseProblem] = field(default_factory=list)
 
 
-CacheKey = tuple[str, str, bool]  # (path, blob, read whole)
+CacheKey = tuple[str, str, bool, str, str, str]  # (path, blob, read whole, target, cluster, namespace)
 ParseCache = dict[CacheKey, Parsed]
 
 
@@ -70,13 +84,13 @@ def load(files: Iterable[SourceFile], config: Config, in_scope: set[str] | None 
     files = list(files)
     todo = {}
     for f in files:
-        key = (f.path, f.blob, in_scope is not None and f.path in in_scope)
+        key = (f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster, f.namespace)
         if key not in cache:
             todo[key] = f
     cache.update(_parse_many(list(todo.items()), config))
     out = Loaded()
     for f in files:
-        parsed = cache[(f.path, f.blob, in_scope is not None and f.path in in_scope)]
+        parsed = cache[(f.path, f.blob, in_scope is not None and f.path in in_scope, f.target, f.cluster, f.namespace)]
         out.resources += parsed.resources
         out.skipped += parsed.skipped
         wanted = in_scope is None or f.path in in_scope
@@ -145,10 +159,11 @@ def _unflat(flat: tuple[Any, ...]) -> Parsed:
 
 
 def _parse_chunk(todo: Todo, config: Config) -> list[tuple[CacheKey, Parsed]]:
-    return [(key, parse_file(f.path, f.data, config, key[2])) for key, f in todo]
+    return [(key, parse_file(f.path, f.data, config, key[2], f.target, f.cluster, f.namespace)) for key, f in todo]
 
 
-def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> Parsed:
+def parse_file(path: str, data: bytes, config: Config, full: bool = True, target: str = "",
+               cluster: str = "", namespace: str = "") -> Parsed:
     """Parse one file as kubectl reads it. `full=False` lets the text pre-filter skip documents of other
     kinds."""
     if split.binary(data):
@@ -162,7 +177,7 @@ def parse_file(path: str, data: bytes, config: Config, full: bool = True) -> Par
         return Parsed([], [], None)  # nothing of our kinds in the whole file
     if split.TEMPLATE.search(text):
         return Parsed([], [Skipped(path, TEMPLATE_SKIP)], None)
-    collector = Collector(path, config.default_namespace)
+    collector = Collector(path, namespace or config.default_namespace, target, cluster)
     notes: list[ParseProblem] = []
     try:
         text, offset = _json_stream(path, text, collector, notes)
@@ -215,6 +230,32 @@ def _yaml_documents(path: str, text: str, offset: int, full: bool, collector: Co
                                                  "document ends there); start another document with ---"))
         if root_line is not None:
             collector.add(body, start_line + root_line, chunk, start_line)
+
+
+def load_rendered(documents: Iterable[RenderedDocument], config: Config) -> Loaded:
+    """Resources of rendered output. Each document is read on its own (templates are already
+    expanded, so `{{` is text), documents that cannot hold our kinds are not parsed, and every
+    resource is placed at its document's line in the file it comes from."""
+    out = Loaded()
+    for doc in documents:
+        if not split.RELEVANT.search(doc.text):
+            continue
+        collector = Collector(doc.file, config.default_namespace, doc.target, doc.cluster, rendered=True)
+        try:
+            _, body = fast.read(doc.text)
+        except yaml.YAMLError as exc:
+            reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            out.problems.append(ParseProblem(doc.file, doc.line, f"rendered output is not valid YAML: {reason}"))
+            continue
+        except (RecursionError, TooDeep):
+            out.problems.append(ParseProblem(doc.file, doc.line, f"rendered output nests too deep (over {MAX_NESTING} "
+                                             "levels): this review's limit, so the document is not reviewed",
+                                             OVER_LIMIT))
+            continue
+        collector.add(body, doc.line, doc.text, doc.line)
+        out.resources += collector.resources
+        out.skipped += collector.skipped
+    return out
 
 
 def _without_bom(chunk: str) -> str:

@@ -26,19 +26,29 @@ EXPORT_ANNOTATION = "networking.istio.io/exportTo"
 class Mesh:
     """Every resource at one revision, with the lookups Istio does."""
 
-    def __init__(self, resources: list[Resource], settings: MeshSettings) -> None:
+    def __init__(self, resources: list[Resource], settings: MeshSettings,
+                 prefer: frozenset[str] = frozenset()) -> None:
         self.resources = resources
         self.settings = settings
+        self.prefer = prefer
         self._visibility: dict[Key, tuple[Resource, Visibility]] = {}
         self._audience: dict[Visibility, list[str]] = {}
         self._clients: dict[Key, list[str]] = {}
 
     @cached_property
     def by_key(self) -> dict[Key, Resource]:
-        """The first definition of each (kind, namespace, name)."""
+        """The definition of each (kind, namespace, name) that counts: the first, unless a later copy
+        is in one of the `prefer` files (those a pull request changes) and the first is not. So copies
+        are paired by file: a change to one copy is that file applied on top of the rest."""
         out: dict[Key, Resource] = {}
+        if not self.prefer:
+            for res in self.resources:
+                out.setdefault(res.key, res)
+            return out
         for res in self.resources:
-            out.setdefault(res.key, res)
+            current = out.get(res.key)
+            if current is None or (res.file in self.prefer and current.file not in self.prefer):
+                out[res.key] = res
         return out
 
     @cached_property

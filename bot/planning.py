@@ -17,7 +17,8 @@ naming both listeners, at the end as written. A hostname handed from a VirtualSe
 
 Resources an error finding flags are left out, with whatever must follow them: the plan says to
 fix those first. Each stage applies repository files as they are where it can (`kubectl apply -f
-shop/reviews.yaml`), and generated documents only where it must.
+shop/reviews.yaml`), and generated documents only where it must. A deploy target's helm or
+kustomize output is never a repository file as it is: its documents are generated, as rendered.
 """
 
 from __future__ import annotations
@@ -254,9 +255,10 @@ def _held(nodes: list[Node], edges: set[tuple[Node, Node]], flagged: set[Key]) -
 
 
 def _left_out(errors: Collection[Finding], changes: Mapping[Key, Change], held: set[Node]) -> tuple[Ref, ...]:
-    """What the plan leaves out, for the reader: held resources, and files that do not parse."""
+    """What the plan leaves out, for the reader: held resources, files that do not parse and deploy
+    targets that do not render."""
     refs = {changes[k].ref() for k, _ in held}
-    refs |= {f.resource for f in errors if f.resource.kind == "File"}
+    refs |= {f.resource for f in errors if f.resource.kind in ("File", "Target")}  # broken files, unrendered targets
     return tuple(sorted(refs, key=lambda r: (r.file, r.line, r.kind, r.name)))
 
 
@@ -467,6 +469,7 @@ def _whole_files(index: int, title: str, steps: list[Step], wait: str | None, st
         if change.head is not None:
             changed_in.setdefault(change.head.file, []).append(change.key)
     broken = {p.file for p in ctx.problems}
+    rendered = {c.key for c in ctx.changes if c.head is not None and c.head.rendered}
     files: list[str] = []
     out: list[Step] = []
     for step in steps:
@@ -474,6 +477,9 @@ def _whole_files(index: int, title: str, steps: list[Step], wait: str | None, st
         keys = changed_in.get(file, [])
         if step.action == "apply" and step.note.startswith("transition"):
             step = replace(step, generated="the transition version")
+        elif step.action == "apply" and step.resource.key in rendered:
+            # helm or kustomize output: the file is a template or an overlay's input, not what is applied
+            step = replace(step, generated=f"rendered from {file} by target {step.resource.target}")
         elif step.action == "apply":
             later = sorted({stage_of[k] + 1 for k in keys if stage_of.get(k, index) > index})
             if later:

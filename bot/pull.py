@@ -6,6 +6,10 @@ by the settings it would change. When the pull request edits them, the review ru
 with its own settings and the report says what would change once merged (`bot.config_change`).
 `config_from="head"` reads them from the pull request instead, for repositories that want that; the
 comparison with the base is made all the same.
+
+How helm and kustomize run (config `render:`) always comes from the base side, whichever side the
+other settings come from: a pull request cannot switch the network on for rendering its own
+manifests. A repository of deploy targets is reviewed target by target (`bot.targets_review`).
 """
 
 from __future__ import annotations
@@ -14,17 +18,17 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot import git, tree
-from bot.analyze import Review, load_config, review_diff
+from bot import git, targets_review, tree
+from bot.analyze import Review, load_config
 from bot.config import FILE_NAME, Config
 from bot.config_change import describe, hidden, merge
 from bot.errors import BotError
-from bot.findings import Skipped
-from bot.load import SourceFile
 from bot.report import ConfigChange, ConfigReview
+from bot.targets import RenderSettings
+from bot.targets_render import find_tools
 
 Reader = Callable[[str], str | None]  # a path from the root -> that file's text on one side (None: no file)
-Files = tuple[list[SourceFile], list[SourceFile], list[Skipped]]  # base files, head files, skipped at head
+ReviewWith = Callable[[Config], Review]  # the change, reviewed with these settings
 CONFIG_FROM = ("base", "head")
 
 
@@ -79,13 +83,13 @@ def read_settings(read: Reader, config_file: str, explicit: Config | None = None
     return Settings(config, "", text, template)
 
 
-def review_change(base: Reader, origin: Reader, head: Reader, files: Callable[[Config], Files],
-                  labels: tuple[str | None, str], choice: Choice = Choice()) -> Reviewed:
-    """Review base -> head with settings from `choice.config_from`'s side.
+def review_change(base: Reader, origin: Reader, head: Reader, review_with: ReviewWith,
+                  choice: Choice = Choice()) -> Reviewed:
+    """Review base -> head with settings from `choice.config_from`'s side (`render:` from the base's).
 
     `origin` reads the side the pull request started from (the merge-base): the settings change only
-    if the pull request itself edits them there. `files(config)` lists both sides' files as `config`
-    selects them.
+    if the pull request itself edits them there. `review_with(config)` reviews the change as `config`
+    selects and judges it.
     """
     if choice.config_from not in CONFIG_FROM:
         raise BotError(f"config-from must be base or head, got {choice.config_from!r}")
@@ -98,16 +102,18 @@ def review_change(base: Reader, origin: Reader, head: Reader, files: Callable[[C
     if used.config is None:
         side = "base" if from_base else "head (config-from: head)"
         raise BotError(f"the {side} revision's settings cannot be used: {used.error}")
-    review = _review(files, used.config, labels)
+    render = current.config.render if current.config is not None else RenderSettings()
+    ran = replace(used.config, render=render)
+    review = review_with(ran)
     start = read_settings(origin, choice.config_file, None, choice.adjust)
     if choice.explicit is not None or _raw(start) == _raw(proposed):
-        return Reviewed(review, used.config, used.template)
+        return Reviewed(review, ran, used.template)
     if current.config is None or proposed.config is None:
         change = ConfigReview(choice.config_file, choice.config_from, error=other.error)
-        return Reviewed(_with(review, change), used.config, used.template)
+        return Reviewed(_with(review, change), ran, used.template)
     # Once merged: the pull request's edits on top of the base branch as it is now (it may have moved on).
     merged = merge(start.config, current.config, proposed.config) if start.config else proposed.config
-    second = _review(files, merged if from_base else current.config, labels)
+    second = review_with(replace(merged if from_base else current.config, render=render))
     now, after = (review, second) if from_base else (second, review)
     change = ConfigReview(
         choice.config_file, choice.config_from,
@@ -115,17 +121,12 @@ def review_change(base: Reader, origin: Reader, head: Reader, files: Callable[[C
         hidden(now.report, after.report, merged),
         fails_now=bool(now.report.failing(choice.fail_on or current.config.fail_on)),
         fails_after=bool(after.report.failing(choice.fail_on or merged.fail_on)))
-    return Reviewed(_with(review, change, second), used.config, used.template)
+    return Reviewed(_with(review, change, second), ran, used.template)
 
 
 def _raw(settings: Settings) -> tuple[str | None, str | None, str]:
     """What a side holds: its config file, template and why they cannot be used (an edit changes one)."""
     return settings.text, settings.template, settings.error
-
-
-def _review(files: Callable[[Config], Files], config: Config, labels: tuple[str | None, str]) -> Review:
-    base_files, head_files, skipped = files(config)
-    return review_diff(base_files, head_files, config, labels[0], labels[1], skipped)
 
 
 def _with(review: Review, change: ConfigReview, second: Review | None = None) -> Review:
@@ -164,23 +165,27 @@ def dir_reader(root: str) -> Reader:
     return read
 
 
+def _by_target(trees: tree.Trees, labels: tuple[str, str]) -> ReviewWith:
+    """Review the two revisions of `trees` target by target (as one plain tree when there are none); the
+    renderers are looked for only when a touched target needs them."""
+    def review(config: Config) -> Review:
+        return targets_review.review_diff(trees, trees.collect(config), config, labels[0], labels[1],
+                                          lambda: find_tools(config.render))
+
+    return review
+
+
 def review_git(repo: str, base: str, merge_base: str, head: str, choice: Choice = Choice()) -> Reviewed:
     """A pull request in a git repository: `base` (the target branch's commit) gives the settings,
     `merge_base` -> `head` is the change."""
-    def files(config: Config) -> Files:
-        (base_files, head_files), skipped = tree.from_git(repo, [merge_base, head], config)
-        return base_files, head_files, skipped
-
-    return review_change(git_reader(repo, base), git_reader(repo, merge_base), git_reader(repo, head), files,
-                         (merge_base, head), choice)
+    trees = tree.GitTrees(repo, [merge_base, head])
+    return review_change(git_reader(repo, base), git_reader(repo, merge_base), git_reader(repo, head),
+                         _by_target(trees, (merge_base, head)), choice)
 
 
 def review_dirs(base_dir: str, head_dir: str, choice: Choice = Choice()) -> Reviewed:
-    """Two folders (e.g. rendered trees): the base folder gives the settings."""
-    def files(config: Config) -> Files:
-        base_files, _ = tree.from_dir(base_dir, config)  # only the head's skips concern the change
-        head_files, skipped = tree.from_dir(head_dir, config)
-        return base_files, head_files, skipped
-
+    """Two folders (e.g. rendered trees): the base folder gives the settings; only the head's skipped
+    files concern the change."""
+    trees = tree.DirTrees([base_dir, head_dir])
     base = dir_reader(base_dir)
-    return review_change(base, base, dir_reader(head_dir), files, (base_dir, head_dir), choice)
+    return review_change(base, base, dir_reader(head_dir), _by_target(trees, (base_dir, head_dir)), choice)

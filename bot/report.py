@@ -60,6 +60,25 @@ class ConfigReview:
 
 
 @dataclass(frozen=True)
+class TargetRow:
+    """One deploy target of a review: where it is defined, whether the change touches it, and how it was read.
+
+    `status`: reviewed (read at both revisions, or at the one it exists in); unchanged (its cluster is
+    untouched, so it was not read); not reviewed (`reason` says why: a tool is missing, a remote base,
+    values outside the repository); render error (`reason` holds the renderer's first line).
+    """
+
+    name: str
+    cluster: str
+    kind: str  # plain | kustomize | helm | argocd | flux-kustomization | flux-helmrelease
+    path: str  # the file that defines it, or its folder
+    touched: bool  # the change touches its inputs
+    status: str
+    reason: str = ""
+    renders: int = 0  # helm and kustomize runs this review made for it
+
+
+@dataclass(frozen=True)
 class Report:
     mode: str  # diff | audit
     base: str | None
@@ -73,7 +92,12 @@ class Report:
     disabled: tuple[str, ...] = ()  # rule ids turned off by config
     paths: tuple[str, ...] = ()  # the globs of files read (config `paths`), named when nothing was found
     config_change: ConfigReview | None = None  # the pull request changes the review's settings
+    targets: tuple[TargetRow, ...] = ()  # empty when the repository is read as one plain tree
     qualified: tuple[str, ...] = ()  # kinds named with their API group: another API has a kind of that name here
+
+    def not_reviewed(self) -> list[TargetRow]:
+        """Targets the change touches (or that share a cluster with one) that could not be read."""
+        return [t for t in self.targets if t.status == "not reviewed"]
 
     def label(self, ref: Ref) -> str:
         """How the report names a resource (`Gateway (gateway.networking.k8s.io) infra/public` where needed)."""
@@ -92,8 +116,10 @@ class Report:
 
     @property
     def empty(self) -> bool:
-        """No Istio resource at head and nothing to report: most likely `paths` misses the manifests."""
-        return self.resources == 0 and not self.changes and not self.findings and not self.settings_changed
+        """No Istio resource at head and nothing to report: most likely `paths` misses the manifests. (A
+        repository of deploy targets reads only the clusters a change touches: it is never empty.)"""
+        return (self.resources == 0 and not self.changes and not self.findings and not self.settings_changed
+                and not self.targets)
 
     @property
     def settings_changed(self) -> bool:
@@ -102,8 +128,10 @@ class Report:
 
     @property
     def quiet(self) -> bool:
-        """A diff with nothing to say: no Istio change, no finding, no settings change."""
-        return self.mode == "diff" and not self.changes and not self.findings and not self.settings_changed
+        """A diff with nothing to say: no Istio change, no finding, no settings change, no target left
+        unreviewed."""
+        return (self.mode == "diff" and not self.changes and not self.findings and not self.settings_changed
+                and not self.not_reviewed())
 
     def failing(self, fail_on: str) -> list[Finding]:
         """Headline findings at or above `fail_on`."""

@@ -38,6 +38,9 @@ class Resource:
     source: str  # the document's text as written (comments kept)
     source_line: int  # 1-based line where `source` starts in the file
     from_list: bool = False
+    target: str = ""  # the deploy target it belongs to ("" when the repository is one plain tree)
+    cluster: str = ""
+    rendered: bool = False  # from helm or kustomize output: `line` is where it starts in `file`, fields unknown
     key: Key = field(init=False, repr=False)  # read very often
 
     def __post_init__(self) -> None:
@@ -65,7 +68,7 @@ class Resource:
         return f"{kind} {self.namespace}/{self.name}" if self.namespace else f"{kind} {self.name}"
 
     def ref(self, line: int | None = None) -> Ref:
-        return Ref(self.kind, self.namespace, self.name, self.file, line or self.line)
+        return Ref(self.kind, self.namespace, self.name, self.file, line or self.line, self.target, self.cluster)
 
     def ignored_rules(self) -> frozenset[str]:
         value = self.annotations.get(IGNORE_ANNOTATION)
@@ -73,7 +76,7 @@ class Resource:
 
     def field_line(self, *path: str | int) -> int | None:
         """1-based line of a field (e.g. "spec", "subsets", 2) in the file, if it can be found."""
-        if self.from_list:
+        if self.from_list or self.rendered:
             return None
         loader = LOADER(self.source)
         try:

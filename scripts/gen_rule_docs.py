@@ -30,6 +30,15 @@ def _yaml(path: Path) -> str:
     return "```yaml\n" + path.read_text().rstrip("\n") + "\n```\n"
 
 
+def _side(case: Path, side: str) -> str:
+    """One side of a fixture: its manifest, or each file of its repository tree."""
+    folder = case / side
+    if not folder.is_dir():
+        return _yaml(case / f"{side}.yaml")
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return "\n".join(f"`{p.relative_to(folder).as_posix()}`:\n\n" + _yaml(p) for p in files)
+
+
 def _source(text: str) -> str:
     """A source line for Markdown: links as autolinks, code paths as code."""
     words = text.split(" ", 2)
@@ -64,12 +73,12 @@ def render(rule: Rule) -> str:
     if spec:
         out += ["## Istio and the Gateway API specification\n", spec + "\n"]
     if fires:
-        if (fires / "base.yaml").exists():
-            out += ["## Before (base of the PR)\n", _yaml(fires / "base.yaml")]
-        out += [f"## Flagged (head of the PR, fixture `{fires.relative_to(ROOT)}`)\n", _yaml(fires / "head.yaml"),
+        if (fires / "base.yaml").exists() or (fires / "base").is_dir():
+            out += ["## Before (base of the PR)\n", _side(fires, "base")]
+        out += [f"## Flagged (head of the PR, fixture `{fires.relative_to(ROOT)}`)\n", _side(fires, "head"),
                 "Findings:\n", "```text\n" + (fires / "expected.txt").read_text() + "```\n"]
     if near:
-        out += [f"## Not flagged (near miss, fixture `{near.relative_to(ROOT)}`)\n", _yaml(near / "head.yaml")]
+        out += [f"## Not flagged (near miss, fixture `{near.relative_to(ROOT)}`)\n", _side(near, "head")]
     out += ["## Options\n",
             "```yaml\n# .istio-pr-bot.yaml\nrules:\n"
             f"  {rule.ID}:\n    enabled: true\n    severity: {rule.SEVERITY.value}   # error | warning | notice\n```\n",

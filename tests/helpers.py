@@ -8,9 +8,11 @@ import subprocess
 from pathlib import Path
 
 from bot.analyze import analyze_audit, analyze_diff
+from bot.buildtools import Renderers
 from bot.config import Config
 from bot.load import SourceFile
 from bot.report import Report
+from bot.targets import RenderSettings
 
 
 def git(repo: Path, *args: str) -> str:
@@ -30,6 +32,17 @@ def diff(base: dict[str, str], head: dict[str, str], config: Config | None = Non
     config = config or Config()
     return analyze_diff([source(p, t) for p, t in base.items()], [source(p, t) for p, t in head.items()],
                         config, "base", "head")
+
+
+def review_trees(base: Path, head: Path, config: Config, renderers: Renderers, settings: RenderSettings) -> Report:
+    """Two folders reviewed target by target, as `diff --base-dir --head-dir` does."""
+    from bot import targets_review, tree
+    from bot.targets_render import Tools
+
+    trees = tree.DirTrees([str(base), str(head)])
+    collected = trees.collect(config)
+    return targets_review.review_diff(trees, collected, config, "base", "head",
+                                      lambda: Tools(renderers, settings)).report
 
 
 def audit(files: dict[str, str], config: Config | None = None) -> Report:

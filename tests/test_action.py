@@ -34,18 +34,18 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 
 class Origin:
-    """A remote with main = examples/base and pr = examples/head, plus later pushes."""
+    """A remote with main = examples/base and pr = examples/head (or another pair), plus later pushes."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, base: Path = ROOT / "examples" / "base", head: Path = ROOT / "examples" / "head") -> None:
         self.path = tmp / "origin"
         self.path.mkdir()
         git(self.path, "init", "-q", "-b", "main")
-        copy_tree(ROOT / "examples" / "base", self.path)
+        copy_tree(base, self.path)
         git(self.path, "add", "-A")
         git(self.path, "commit", "-qm", "base")
         self.base = git(self.path, "rev-parse", "HEAD")
         git(self.path, "checkout", "-qb", "pr")
-        copy_tree(ROOT / "examples" / "head", self.path)
+        copy_tree(head, self.path)
         git(self.path, "add", "-A")
         git(self.path, "commit", "-qm", "pr")
         self.head = git(self.path, "rev-parse", "HEAD")
@@ -516,3 +516,36 @@ def test_settings_the_pull_request_breaks_or_a_template_it_edits(setup) -> None:
     ((_, body),) = fake.bodies(7)
     assert code == 1 and "- **comment template review.md.j2**: edited in this pull request" in body
     assert "Reviewed under the platform team's rules." in body
+
+
+def test_pull_request_in_a_repository_of_overlays_reviews_each_cluster(
+        tmp_path: Path, tools_on_path: str) -> None:
+    """The overlay example through the Action: a depth-1 clone, the merge-base fetched, both overlays
+    rendered from git objects, the finding annotated on the overlay's file with its target and cluster."""
+    fixture = ROOT / "tests" / "targets" / "overlays"
+    origin = Origin(tmp_path, fixture / "base", fixture / "head")
+    with FakeGitHub(*REPO.split("/"), tokens={TOKEN: BOT}) as fake:
+        fake.add_pull(7, origin.head, origin.base)
+        fake.compare[(origin.base, origin.head)] = origin.base
+        code, stdout, summary, outputs = Run(tmp_path, fake, origin)("pull_request", pr_payload(fake, origin))
+        assert fake.violations == []
+    assert code == 1 and outputs["errors"] == "1"
+    ((_, body),) = fake.bodies(7)
+    assert body.startswith("### ⛔ Not safe to merge as is: 1 error in 2 changed Istio resources; "
+                           "2 changed targets in 2 clusters")
+    # A section per target, the one with the error first: its error, then its cluster's plan.
+    order = [body.index(h) for h in ("#### ⛔ overlays/prod · cluster prod · kustomize: 1 error",
+                                     "**⛔ Errors introduced by this change (1)**",
+                                     "**🚦 Rollout in cluster prod**", "⛔ **Fix the 1 error first.**",
+                                     "#### ✅ overlays/dev · cluster dev · kustomize: no findings",
+                                     "**🚦 Rollout in cluster dev**", "kubectl apply -f dev/stage-1.yaml")]
+    assert order == sorted(order)
+    assert "kubectl apply -f overlays/" not in body  # an overlay's file is not what the cluster gets
+    assert ("::error file=overlays/prod/virtualservice.yaml,line=1,title=subset-missing%3A VirtualService "
+            "shop/reviews (target overlays/prod%2C cluster prod)::") in stdout
+    assert "duplicate-resource" not in body
+    report = json.loads((tmp_path / "ws1" / ".istio-pr-bot" / "report.json").read_text())
+    assert report["version"] == 2 and [(f["rule"], f["cluster"]) for f in report["findings"]] == [("subset-missing", "prod")]
+    plan = tmp_path / "ws1" / ".istio-pr-bot" / "plan"
+    assert sorted(p.relative_to(plan).as_posix() for p in plan.rglob("*.yaml")) == ["dev/stage-1.yaml"]
+    assert "  labels:\n    env: dev\n  name: reviews\n  namespace: shop\n" in (plan / "dev" / "stage-1.yaml").read_text()

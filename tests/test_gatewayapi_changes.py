@@ -169,7 +169,8 @@ def test_json_report_names_kinds_with_their_group_and_reads_back() -> None:
     assert data["version"] == 2
     assert data["changes"][0] | {"paths": []} == {
         "kind": "Gateway", "group": "gateway.networking.k8s.io", "namespace": "infra", "name": "public",
-        "file": "g.yaml", "line": 1, "change": "modified", "paths": [], "what": ["listener http renamed to web"]}
+        "file": "g.yaml", "line": 1, "change": "modified", "paths": [], "what": ["listener http renamed to web"],
+        "target": None, "cluster": None}
     (detached,) = [f for f in data["findings"] if f["rule"] == "route-detached"]
     assert detached["related"][0]["kind"] == "Gateway" and detached["related"][0]["group"] == "gateway.networking.k8s.io"
     assert data["qualified_kinds"] == [{"kind": "Gateway", "group": "gateway.networking.k8s.io"}]

@@ -11,10 +11,15 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from bot.buildtools import Renderers
 from bot.config import Config
+from bot.findings import Finding, Ref, Severity
+from bot.plan import Plan, Stage, Step
 from bot.render import markdown
+from bot.report import ChangedResource, Report, TargetRow
 from bot.rules import RULE_IDS
-from tests.helpers import audit, diff
+from bot.targets import RenderSettings
+from tests.helpers import audit, diff, review_trees
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).parent / "golden"
@@ -116,11 +121,26 @@ def test_no_istio_resource_at_all_names_paths() -> None:
     assert audit_text.startswith("### ⚠️ Nothing reviewed: No rollout risks in 0 Istio resources\n\nNo Istio resources")
 
 
-@pytest.mark.parametrize("rule", RULE_IDS)
+def _firing(rule: str) -> Path:
+    return sorted(p for p in (ROOT / "tests" / "rules" / rule).glob("fires*"))[0]
+
+
+@pytest.mark.parametrize("rule", [r for r in RULE_IDS if not (_firing(r) / "head").is_dir()])
 def test_each_rule_renders(rule: str) -> None:
-    case = sorted(p for p in (ROOT / "tests" / "rules" / rule).glob("fires*"))[0]
+    case = _firing(rule)
     base = {"manifest.yaml": (case / "base.yaml").read_text()} if (case / "base.yaml").exists() else {}
     text = markdown.render(diff(base, {"manifest.yaml": (case / "head.yaml").read_text()}), link_base=LINK)
+    _check_rule_comment(rule, text)
+
+
+@pytest.mark.parametrize("rule", [r for r in RULE_IDS if (_firing(r) / "head").is_dir()])
+def test_each_target_rule_renders(rule: str, renderers: Renderers) -> None:
+    case = _firing(rule)
+    report = review_trees(case / "base", case / "head", Config(), renderers, RenderSettings())
+    _check_rule_comment(rule, markdown.render(report, link_base=LINK))
+
+
+def _check_rule_comment(rule: str, text: str) -> None:
     check_golden(f"comments/{rule}.md", text)
     s = structure(text)
     assert f"https://github.com/istio-pr-bot/istio-pr-bot/blob/main/docs/rules/{rule}.md" in s.links
@@ -221,3 +241,68 @@ def test_warnings_fold_when_errors_lead_or_when_many() -> None:
     few, many = text(5), text(6)
     assert "#### ⚠️ Warnings introduced by this change (5)" in few and "<details><summary>⚠️" not in few
     assert "#### ⚠️" not in many and "<details><summary>⚠️ 6 warnings introduced by this change</summary>" in many
+
+
+def _targets_report(warnings_in_c: int, error_in_b: bool) -> Report:
+    """Three targets, each in a cluster named for it, each changing one resource: `a` without findings,
+    `b` with an error or nothing, `c` with some warnings."""
+    def ref(target: str, name: str) -> Ref:
+        return Ref("VirtualService", "shop", name, f"{target}/vs.yaml", 1, target, target)
+
+    found = [Finding("vs-unreachable-rule", Severity.WARNING, "a rule after a catch-all", ref("c", f"v{i}"))
+             for i in range(warnings_in_c)]
+    found += [Finding("subset-missing", Severity.ERROR, "no such subset", ref("b", "r"))] if error_in_b else []
+    changes = tuple(ChangedResource("modified", ref(t, "r")) for t in "abc")
+    rows = tuple(TargetRow(t, t, "kustomize", f"{t}/kustomization.yaml", True, "reviewed") for t in "abc")
+    return Report("diff", "base", "head", 3, changes, tuple(found), (), Plan(()), (), targets=rows)
+
+
+def test_target_sections_keep_the_folding_rules() -> None:
+    """Errors stay open and lead (their cluster's section first, then the worst); a section's warnings
+    fold behind one line when an error leads the comment, or when they are more than five."""
+    text = markdown.render(_targets_report(2, error_in_b=True))
+    order = [text.index(h) for h in ("#### ⛔ cluster b · kustomize: 1 error", "**⛔ Errors introduced by this change (1)**",
+                                     "#### ⚠️ cluster c · kustomize: 2 warnings",
+                                     "<details><summary>⚠️ 2 warnings introduced by this change</summary>",
+                                     "#### ✅ cluster a · kustomize: no findings")]
+    assert order == sorted(order)
+    assert "**⚠️ Warnings" not in text and structure(text).open_details == 0
+    few = markdown.render(_targets_report(5, error_in_b=False))
+    assert "**⚠️ Warnings introduced by this change (5)**" in few and "<details><summary>⚠️" not in few
+    assert few.index("#### ⚠️ cluster c") < few.index("#### ✅ cluster a") < few.index("#### ✅ cluster b")
+    many = markdown.render(_targets_report(6, error_in_b=False))
+    assert "**⚠️ Warnings" not in many and "<details><summary>⚠️ 6 warnings introduced by this change</summary>" in many
+
+
+def test_target_sections_render_with_gfm(renderers: Renderers) -> None:
+    case = ROOT / "tests" / "targets" / "overlays"
+    text = markdown.render(review_trees(case / "base", case / "head", Config(), renderers, RenderSettings()),
+                           link_base=LINK)
+    s = structure(text)
+    assert s.tags.count("h3") == 1 and s.tags.count("h4") == 2 and s.tags.count("table") == 2
+    assert s.open_details == 0 and "<details open>" not in text
+    assert s.tags.count("pre") == 2  # dev's command block and its generated document; prod's change is held back
+    assert f"{LINK}/overlays/prod/virtualservice.yaml#L1" in s.links
+
+
+def test_hostile_target_and_cluster_names_cannot_inject() -> None:
+    """A report read back in publish mode is untrusted: a target's name, cluster, kind, path and reason
+    are escaped wherever they appear, and a cluster's folder of stage documents is a plain name."""
+    def ref(name: str) -> Ref:
+        return Ref("VirtualService", "shop", "r", "app/vs.yaml", 1, name, name)
+
+    rows, found, stages = [], [], []
+    for i, bad in enumerate(HOSTILE[:-1]):
+        rows.append(TargetRow(bad, bad, bad, bad, True, "not reviewed" if i % 2 else "reviewed", bad))
+        found.append(Finding("subset-missing", Severity.ERROR, "no such subset", ref(bad)))
+        step = Step("apply", ref(bad), "kind: VirtualService\n", generated=f"rendered from app/vs.yaml by target {bad}")
+        stages.append(Stage("Apply all changes in one step", (step,), None, cluster=bad))
+    report = Report("diff", "base", "head", 1, (), tuple(found), (), Plan(tuple(stages)), (), targets=tuple(rows))
+    text = markdown.render(report, link_base=LINK)
+    out, s = html(text), structure(text)
+    assert "<img" not in out and not any(link.startswith("javascript") or "evil.example" in link for link in s.links)
+    assert "<!-- hidden" not in out and text.count("<!--") == 1  # only our marker
+    assert not re.search(r"@\w", out) and not re.search(r"#\d", out)  # no mentions, no references
+    assert s.open_details == 0 and text.count("```") % 2 == 0
+    commands = re.findall(r"kubectl apply -f (\S+)", text)
+    assert len(commands) == len(stages) and all(re.fullmatch(r"[A-Za-z0-9._-]+/stage-1\.yaml", c) for c in commands)

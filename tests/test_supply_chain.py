@@ -68,8 +68,13 @@ def dockerfile_problems(dockerfile: str) -> list[str]:
     stages = {args.split()[-1] for word, args in steps if word == "FROM" and " AS " in args.upper()}
     images = [args.split()[0] for word, args in steps if word == "FROM" and args.split()[0] not in stages]
     problems += [f"{image} is not pinned by digest" for image in images if not DIGEST.search(image)]
-    if len(set(images)) > 1:
-        problems.append(f"stages use different base images: {images}")
+    pythons = [image for image in images if image.startswith("python:")]
+    if len(set(pythons)) > 1:
+        problems.append(f"stages use different base images: {pythons}")
+    for word, args in steps:  # Go modules are checked against the checksum database, always
+        if word in ("ENV", "ARG", "RUN") and re.search(r"GOSUMDB=off|GONOSUMDB|GONOSUMCHECK|GOINSECURE|GOPRIVATE|"
+                                                       r"GOFLAGS=\S*-insecure|GOPROXY=\S*direct", args):
+            problems.append(f"Go module verification weakened: {args}")
     copied = {args.split()[-1]: args.split()[0] for word, args in steps
               if word == "COPY" and not args.startswith("--from")}
     for word, args in steps:
@@ -90,6 +95,9 @@ def dockerfile_problems(dockerfile: str) -> list[str]:
                 source = copied.get(name, name)
                 if not re.fullmatch(r"requirements/\w+\.txt", source) or not (ROOT / source).is_file():
                     problems.append(f"{name} is not one of the locks")
+        if argv[:2] == ["go", "install"]:
+            problems += [f"go install of {a} without an exact version" for a in argv[2:]
+                         if not a.startswith("-") and not re.search(r"@(v\d+\.\d+\.\d+|\$\{\w+_VERSION\})$", a)]
         if argv[:2] == ["apt-get", "install"]:
             problems += [f"apt package {p} is not pinned to an exact version" for p in argv[2:]
                          if not p.startswith("-") and not re.fullmatch(r"[a-z0-9.+-]+=[0-9][^*?\s]*", p)]
@@ -101,7 +109,7 @@ def test_the_dockerfile_installs_only_pinned_artefacts() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert dockerfile_problems(dockerfile) == []
     steps = instructions(dockerfile)
-    assert [w for w, _ in steps].count("FROM") == 2
+    assert [w for w, _ in steps].count("FROM") == 3
     runs = " ".join(args for word, args in steps if word == "RUN")
     assert "--require-hashes --no-deps -r requirements/build.txt" in runs
     assert "--require-hashes --no-deps -r /tmp/runtime.txt" in runs
@@ -124,9 +132,30 @@ GOOD_FROM = "FROM python:3.14-slim@sha256:" + "0" * 64 + "\n"
     (GOOD_FROM + "ADD https://get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz /tmp/\n", "ADD of a URL without"),
     (GOOD_FROM + "RUN curl -fsSL -o /usr/local/bin/kustomize https://example.invalid/kustomize\n",
      "download without a checksum check"),
+    (GOOD_FROM + "FROM golang:1.26 AS tools\n", "golang:1.26 is not pinned by digest"),
+    (GOOD_FROM + "RUN go install sigs.k8s.io/kustomize/kustomize/v5@latest\n", "without an exact version"),
+    (GOOD_FROM + "ENV GOSUMDB=off\n", "Go module verification weakened"),
+    (GOOD_FROM + "ENV GOPROXY=https://proxy.golang.org,direct\n", "Go module verification weakened"),
 ])
+
+
 def test_an_unpinned_install_is_caught(dockerfile: str, problem: str) -> None:
     assert any(problem in p for p in dockerfile_problems(dockerfile)), dockerfile_problems(dockerfile)
+
+
+def test_the_image_builds_the_render_tools_the_tests_use() -> None:
+    """The tools stage `go install`s exactly what scripts/tools.py builds for the tests (same module,
+    version variable and linker flags), and the runtime stage takes both binaries."""
+    from tests.tools import tools_script
+
+    steps = instructions((ROOT / "Dockerfile").read_text())
+    installs = [argv for word, line in steps if word == "RUN" for argv in commands(line) if argv[:2] == ["go", "install"]]
+    built = {argv[-1]: next(a.split("=", 1)[1] for a in argv if a.startswith("-ldflags=")) for argv in installs}
+    for key, tool in (("HELM_VERSION", tools_script.tools()["helm"]), ("KUSTOMIZE_VERSION", tools_script.tools()["kustomize"])):
+        module, version = tool.package.rsplit("@", 1)
+        assert built.get(f"{module}@${{{key}}}") == tool.ldflags.replace(version, f"${{{key}}}"), built
+    assert ("COPY", "--from=tools /out/helm /out/kustomize /usr/local/bin/") in steps
+    assert any(word == "COPY" and args == "scripts/tools.env /tmp/tools.env" for word, args in steps)
 
 
 def test_locks_are_hashed_and_agree() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TextIO
 
-from bot import git, tree
+from bot import git, targets_review, tree
 from bot.action.client import GitHubClient, connect
 from bot.action.commits import ensure_commits
 from bot.action.event import commit_id
@@ -20,11 +20,12 @@ from bot.action.inputs import comment_key
 from bot.action.publish import publish
 from bot.action.runner import Runner
 from bot.action.sticky import Target
-from bot.analyze import Review, load_config, review_audit
+from bot.analyze import Review, load_config
 from bot.config import FILE_NAME, Config, parse_version
 from bot.errors import BotError
 from bot.pull import Choice, Reader, dir_reader, git_reader, read_settings, review_git
 from bot.render.annotations import escape_data as escape
+from bot.targets_render import find_tools
 
 SUPPORTED = ("pull_request", "pull_request_target", "push", "workflow_dispatch", "schedule", "workflow_run")
 ZERO = "0" * 40  # a push that created the branch has no `before`
@@ -75,8 +76,9 @@ def _run(runner: Runner, keep: list[object] | None) -> int:
     if review is None:
         commit = git.resolve(runner.workspace, runner.inputs.head or runner.env.get("GITHUB_SHA", "") or "HEAD")
         config, template = _settings(git_reader(runner.workspace, commit), choice, "the audited revision")
-        (files,), skipped = tree.from_git(runner.workspace, [commit], config)
-        review = review_audit(files, config, commit, skipped)
+        trees = tree.GitTrees(runner.workspace, [commit])
+        review = targets_review.review_audit(trees, trees.collect(config), config, commit,
+                                             lambda: find_tools(config.render))
     if keep is not None:
         keep.append(review)
     fail_on = runner.inputs.fail_on or config.fail_on
@@ -112,13 +114,16 @@ def _choice(runner: Runner) -> Choice:
     path = os.path.normpath(inputs.config).replace(os.sep, "/") if inputs.config and not explicit else FILE_NAME
     version = parse_version(inputs.istio_version, "istio-version") if inputs.istio_version else None
 
+    urls = [runner.repository_url(), *git.remote_urls(runner.workspace)]  # what names this repository
+
     def adjust(config: Config) -> Config:
         if version:
             config = replace(config, istio_version=version)
-        return replace(config, paths=inputs.paths) if inputs.paths else config
+        if inputs.paths:
+            config = replace(config, paths=inputs.paths)
+        return targets_review.with_repo_urls(config, urls)
 
-    return Choice(inputs.config_from, path, explicit, adjust if version or inputs.paths else Choice.adjust,
-                  inputs.fail_on)
+    return Choice(inputs.config_from, path, explicit, adjust, inputs.fail_on)
 
 
 def _settings(read: Reader, choice: Choice, where: str) -> tuple[Config, str | None]:

@@ -87,6 +87,7 @@ def _write_files(runner: Runner, report: Report, number: int | None, key: str) -
     plan_dir = folder / "plan"
     plan_dir.mkdir(exist_ok=True)
     for file, text in stage_files(report.plan).items():
+        (plan_dir / file).parent.mkdir(parents=True, exist_ok=True)  # a folder per cluster
         (plan_dir / file).write_text(text)
     return name
 
@@ -117,7 +118,7 @@ def _check_run(runner: Runner, gh: GitHubClient, report: Report, fail_on: str, k
     level = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.NOTICE: "notice"}
     items = [{
         "path": f.resource.file, "start_line": f.location_line, "end_line": f.location_line,
-        "annotation_level": level[f.severity], "title": f"{f.rule}: {report.label(f.resource)}"[:255],
+        "annotation_level": level[f.severity], "title": workflow_commands.heading(f, report.label(f.resource))[:255],
         "message": (f.message + (f" Fix: {f.fix}" if f.fix else ""))[:60_000],
     } for f in report.headline()]
     conclusion = "failure" if report.failing(fail_on) else "success"

@@ -59,6 +59,11 @@ class Runner:
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(text)
 
+    def repository_url(self) -> str:
+        """The repository's URL on its GitHub server ('' when the environment does not name it)."""
+        server = self.env.get("GITHUB_SERVER_URL", "https://github.com")
+        return f"{server}/{self.repository}" if self.repository else ""
+
     def link_base(self, head: str) -> str:
         """Where files at `head` are shown on GitHub ('' when `head` is not a commit of this repository)."""
         server = self.env.get("GITHUB_SERVER_URL", "https://github.com")

@@ -21,9 +21,18 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def heading(f: Finding, name: str | None = None) -> str:
+    """`rule: resource`, with the target and cluster when the repository has targets.
+
+    `name` is how the report names the finding's resource (its display by default).
+    """
+    where = f" ({f.resource.placement})" if f.resource.placement else ""
+    return f"{f.rule}: {name or f.resource.display}{where}"
+
+
 def command(f: Finding, name: str | None = None) -> str:
-    """One annotation; `name` is how the report names the finding's resource (its display by default)."""
-    title = escape_property(f.rule + ": " + (name or f.resource.display))
+    """One annotation; `name` as in `heading`."""
+    title = escape_property(heading(f, name))
     props = f"file={escape_property(f.resource.file)},line={f.location_line},title={title}"
     body = f.message + (f" Fix: {f.fix}" if f.fix else "")
     return f"::{_COMMAND[f.severity]} {props}::{escape_data(body)}"

@@ -1,5 +1,9 @@
 """`--format markdown`: the review comment, rendered from `bot/templates/comment.md.j2`.
 
+With deploy targets, each target the change touches (or that has findings, or could not be read)
+gets a section: its errors, its cluster's plan (in the last section of the cluster), what may be
+skipped. Clusters come in the order of their worst finding, errors first.
+
 Every value that comes from a manifest is escaped: it can produce no raw HTML, @mention, #reference,
 link, broken table row or broken code span. The body stays under GitHub's comment limit by cutting,
 in order, the changed-resource table, notices, pre-existing findings, warnings beyond the first
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -18,9 +23,9 @@ from bot import __version__
 from bot.errors import BotError
 from bot.findings import Finding, Ref, Severity
 from bot.kinds import display
-from bot.plan import Stage, Step, commands, stage_file, stage_files
+from bot.plan import Plan, Stage, Step, by_cluster, cluster_folder, commands, stage_file, stage_files
 from bot.render.summary import max_severity, nothing_found, plural, settings_words, short_rev, verdict
-from bot.report import Report
+from bot.report import ChangedResource, Report, TargetRow
 from bot.rules.base import docs_url
 
 MARKER = "<!-- istio-pr-bot -->"  # the default comment key's marker, unchanged since the first release
@@ -42,14 +47,15 @@ def marker(key: str = "") -> str:
     return f"<!-- istio-pr-bot key={key} -->" if key else MARKER
 
 
-def md(value: object, limit: int = MAX_VALUE) -> str:
-    """Escape a value for Markdown prose or a table cell."""
+def md(value: object, limit: int = MAX_VALUE, html: bool = False) -> str:
+    """Escape a value for Markdown prose or a table cell (`html`: for text inside an HTML element such
+    as <summary>, where Markdown is not read, so nothing is backslash-escaped)."""
     text = " ".join(str(value).split())  # no line breaks: nothing can end a table row or start a block
     text = re.sub(r"\S{121,}", lambda m: m[0][:80] + "…" + m[0][-30:], text)  # no endless words
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;")
-    text = _SPECIAL.sub(r"\\\1", text)
+    text = text.replace('"', "&quot;") if html else _SPECIAL.sub(r"\\\1", text)
     text = text.replace("<", "&lt;").replace(">", "&gt;")  # no raw HTML, no comments
     # A zero-width space (\0 until the end) breaks what GitHub would turn into a ping or a link.
     text = text.replace("@", "@\0")  # @user, @org/team
@@ -134,34 +140,145 @@ def _finding(f: Finding, link_base: str | None, report: Report, compact: bool = 
     }
 
 
-def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict[str, Any]:
-    headline, earlier = report.headline(), report.earlier()
+def _groups(report: Report, found: Sequence[Finding], link_base: str | None, cut: _Cut) -> list[dict[str, Any]]:
+    """Findings by severity, as far as the cut level lets them be shown."""
     groups = []
     for severity in (Severity.ERROR, Severity.WARNING, Severity.NOTICE):
-        found = [f for f in headline if f.severity is severity]
-        if not found:
+        chosen = [f for f in found if f.severity is severity]
+        if not chosen:
             continue
         limit = {Severity.ERROR: cut.max_errors, Severity.WARNING: cut.max_warnings,
                  Severity.NOTICE: None if cut.notices else 0}[severity]
-        shown = found if limit is None else found[:limit]
+        shown = chosen if limit is None else chosen[:limit]
         title = _TITLES[severity] + (" introduced by this change" if report.mode == "diff" else "")
-        groups.append({"severity": severity.value, "icon": _ICONS[severity], "title": title, "count": len(found),
+        groups.append({"severity": severity.value, "icon": _ICONS[severity], "title": title, "count": len(chosen),
                        "findings": [_finding(f, link_base, report, compact=cut.level >= 8) for f in shown],
-                       "hidden": len(found) - len(shown)})
-    # Errors stay open; warnings and notices fold behind one line when errors lead, or when they are many.
+                       "hidden": len(chosen) - len(shown)})
+    return groups
+
+
+def _folded(report: Report, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """Errors stay open; warnings and notices fold behind one line when errors lead (anywhere in the
+    comment), or when they are many."""
     others = [g for g in groups if g["severity"] != "error"]
-    fold = len(others) > 0 and (len(others) < len(groups) or sum(g["count"] for g in others) > FOLD_OVER)
+    errors = any(f.severity is Severity.ERROR for f in report.headline())
+    fold = len(others) > 0 and (errors or sum(g["count"] for g in others) > FOLD_OVER)
     collapsed = others if fold else []
-    rows = report.changes if cut.changes_rows is None else report.changes[: cut.changes_rows]
+    return {
+        "groups": [g for g in groups if g not in collapsed],
+        "collapsed": collapsed,
+        "collapsed_summary": " and ".join(f"{g['icon']} {plural(g['count'], g['severity'])}" for g in collapsed)
+        + (" introduced by this change" if report.mode == "diff" else ""),
+    }
+
+
+def _change_rows(report: Report, changes: Sequence[ChangedResource], link_base: str | None,
+                 cut: _Cut) -> dict[str, Any]:
+    rows = changes if cut.changes_rows is None else changes[: cut.changes_rows]
+    return {
+        "changes": [
+            {"icon": _CHANGE_ICONS[c.change], "change": c.change,
+             "kind": display(c.resource.kind, frozenset(report.qualified)),
+             "namespace": c.resource.namespace, "name": c.resource.name, "what": _what(c.what),
+             "file_link": _location(c.resource, c.resource.line, link_base)}
+            for c in rows
+        ],
+        "changes_total": len(changes),
+        "changes_hidden": len(changes) - len(rows),
+    }
+
+
+def _plan(report: Report, plan: Plan, cut: _Cut, cluster: str = "", scope: str = "") -> dict[str, Any]:
+    """One plan (with deploy targets, `cluster`'s) as the `rollout` macro shows it; `scope` names the
+    cluster and, when several targets share it, those targets."""
+    errors = [f for f in report.headline()
+              if f.severity is Severity.ERROR and (not report.targets or f.resource.cluster == cluster)]
+    files = stage_files(plan)
+    return {
+        "scope": scope,
+        "error_count": plural(len(errors), "error"),
+        "left_out": [report.label(r) for r in plan.left_out[:LEFT_OUT_SHOWN]],
+        "left_out_more": max(0, len(plan.left_out) - LEFT_OUT_SHOWN),
+        "stages": [_stage(i, st, cut, report) for i, st in enumerate(plan.stages, start=1)],
+        "staged": plan.staged,
+        "documents": [_document(i, st, files, report) for i, st in enumerate(plan.stages, start=1)
+                      if st.generated] if cut.documents else [],
+        "documents_cut": ", ".join(files) if not cut.documents else "",
+        "stage_files": f"{cluster_folder(cluster)}stage-N.yaml",
+    }
+
+
+def _sections(report: Report, link_base: str | None,
+              cut: _Cut) -> tuple[list[dict[str, Any]], list[Finding], list[dict[str, Any]]]:
+    """A section per target the change touches, or that has findings, or that could not be read (the
+    clusters with the worst findings first), each cluster's plan in the cluster's last section; the
+    findings that belong to no section; and the plans of clusters that have none."""
+    headline = report.headline()
+
+    def of(ref: Ref, t: TargetRow) -> bool:
+        return (ref.target, ref.cluster) == (t.name, t.cluster)
+
+    shown = [t for t in report.targets if t.touched or t.status in ("not reviewed", "render error")
+             or any(of(c.resource, t) for c in report.changes) or any(of(f.resource, t) for f in headline)]
+    mine: list[list[Finding]] = [[] for _ in shown]
+    unplaced = []
+    for f in headline:  # its target's section, else the first of its cluster's (a file that does not parse)
+        where = next((i for i, t in enumerate(shown) if of(f.resource, t)),
+                     next((i for i, t in enumerate(shown) if f.resource.cluster and t.cluster == f.resource.cluster),
+                          None))
+        if where is None:
+            unplaced.append(f)
+        else:
+            mine[where].append(f)
+    # Clusters by their worst finding (errors first); the targets of one cluster stay together.
+    clusters = list(dict.fromkeys(t.cluster for t in shown))
+    worst = dict.fromkeys(clusters, 0)
+    for t, found in zip(shown, mine, strict=True):
+        worst[t.cluster] = max([worst[t.cluster], *(f.severity.rank for f in found)])
+    order = sorted(range(len(shown)), key=lambda i: (-worst[shown[i].cluster], clusters.index(shown[i].cluster)))
+    plans = dict(by_cluster(report.plan))
+    last = {shown[i].cluster: i for i in order}
+    sections = []
+    for i in order:
+        t, found = shown[i], mine[i]
+        changes = [c for c in report.changes if of(c.resource, t)]
+        top = max((f.severity for f in found), key=lambda s: s.rank, default=None)
+        counts = [plural(sum(1 for f in found if f.severity is s), s.value)
+                  for s in (Severity.ERROR, Severity.WARNING, Severity.NOTICE)]
+        counts = [c for c in counts if not c.startswith("0 ")]
+        summary = "not reviewed" if t.status == "not reviewed" else (
+            f"{', '.join(counts) or 'no findings'}, {plural(len(changes), 'changed Istio resource')}")
+        plan = plans.pop(t.cluster, None) if last[t.cluster] == i else None
+        sharing = [s.name for s in shown if s.cluster == t.cluster]
+        scope = f"cluster {t.cluster}" + (f" (targets {', '.join(sharing)})" if len(sharing) > 1 else "")
+        sections.append({
+            "name": t.name, "cluster": t.cluster, "kind": t.kind, "path": t.path, "status": t.status,
+            "reason": t.reason, "summary": summary,
+            "icon": "⏭️" if t.status == "not reviewed" else _ICONS[top] if top else "✅",
+            "title": f"{t.name} · cluster {t.cluster}" if t.name != t.cluster else f"cluster {t.cluster}",
+            **_folded(report, _groups(report, found, link_base, cut)),
+            **_change_rows(report, changes, link_base, cut),
+            "plan": _plan(report, plan, cut, t.cluster, scope) if plan else None,
+        })
+    left = [_plan(report, plan, cut, cluster, f"cluster {cluster}") for cluster, plan in plans.items()]
+    return sections, unplaced, left
+
+
+def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict[str, Any]:
+    headline, earlier = report.headline(), report.earlier()
+    sections, unplaced, plans = _sections(report, link_base, cut) if report.targets else ([], headline, [])
     top = max_severity(report)
     word = {Severity.ERROR: "Not safe to merge as is", Severity.WARNING: "Review before merging",
             Severity.NOTICE: "Safe to merge", None: "Safe to merge"}[top]
     icon = _ICONS[top] if top else "✅"
+    if report.not_reviewed() and (top is None or top is Severity.NOTICE):
+        icon, word = "⏭️", "Not fully reviewed"  # targets that could not be read never leave a green verdict
     hint = nothing_found(report)
     if hint:
         icon, word = "⚠️", "Nothing reviewed"
     pre_shown = earlier if cut.preexisting else []
-    stage_files_ = stage_files(report.plan)
+    # Without deploy targets the plan is the comment's; with them, each cluster's is in its section.
+    plan = None if report.targets else _plan(report, report.plan, cut)
     return {
         "marker": marker(key),
         "key": key,
@@ -170,32 +287,27 @@ def _context(report: Report, link_base: str | None, cut: _Cut, key: str) -> dict
         "verdict_word": word,
         "hint": hint[:1].upper() + hint[1:],
         "settings": _settings(report, link_base),
-        "changes": [
-            {"icon": _CHANGE_ICONS[c.change], "change": c.change,
-             "kind": display(c.resource.kind, frozenset(report.qualified)),
-             "namespace": c.resource.namespace, "name": c.resource.name,
-             "what": _what(c.what), "file_link": _location(c.resource, c.resource.line, link_base)}
-            for c in rows
-        ],
-        "changes_total": len(report.changes),
-        "changes_hidden": len(report.changes) - len(rows),
+        **_change_rows(report, () if report.targets else report.changes, link_base, cut),  # with targets: per target
         "changes_open": False,
-        "groups": [g for g in groups if g not in collapsed],
-        "collapsed": collapsed,
-        "collapsed_summary": " and ".join(f"{g['icon']} {plural(g['count'], g['severity'])}" for g in collapsed)
-        + (" introduced by this change" if report.mode == "diff" else ""),
+        **_folded(report, _groups(report, unplaced, link_base, cut)),
+        "targets": sections,
+        "targets_not_reviewed": [{"name": t.name, "cluster": t.cluster, "reason": t.reason}
+                                 for t in report.not_reviewed()],
+        "targets_unchanged": sum(1 for t in report.targets if t.status == "unchanged"),
         "preexisting": [_finding(f, link_base, report) for f in pre_shown],
         "preexisting_total": len(earlier),
         "preexisting_hidden": len(earlier) - len(pre_shown) if pre_shown else 0,
         "suppressed": [_finding(s.finding, link_base, report) for s in report.suppressed] if cut.preexisting else [],
-        "error_count": plural(sum(1 for f in headline if f.severity is Severity.ERROR), "error"),
-        "left_out": [report.label(r) for r in report.plan.left_out[:LEFT_OUT_SHOWN]],
-        "left_out_more": max(0, len(report.plan.left_out) - LEFT_OUT_SHOWN),
-        "stages": [_stage(i, st, cut, report) for i, st in enumerate(report.plan.stages, start=1)],
-        "staged": report.plan.staged,
-        "documents": [_document(i, st, stage_files_, report) for i, st in enumerate(report.plan.stages, start=1)
-                      if st.generated] if cut.documents else [],
-        "documents_cut": ", ".join(stage_files_) if not cut.documents else "",
+        "plan": plan,
+        "plans": plans,
+        # The comment's plan, named as before deploy targets (empty with them: see `targets` and `plans`).
+        "error_count": plan["error_count"] if plan else "",
+        "left_out": plan["left_out"] if plan else [],
+        "left_out_more": plan["left_out_more"] if plan else 0,
+        "stages": plan["stages"] if plan else [],
+        "staged": plan["staged"] if plan else False,
+        "documents": plan["documents"] if plan else [],
+        "documents_cut": plan["documents_cut"] if plan else "",
         "skipped": [{"file": s.file, "reason": s.reason} for s in report.skipped[:50]] if cut.preexisting else [],
         "skipped_total": len(report.skipped),
         "version": __version__,
@@ -244,9 +356,9 @@ def _step_tag(step: Step, index: int) -> str:
     if step.action == "delete":
         return " (delete)"
     if step.note.startswith("transition"):
-        return f" (transition version, in {stage_file(index)})"
+        return f" (transition version, in {stage_file(index, step.resource.cluster)})"
     if step.generated:
-        return f" (in {stage_file(index)}: {md(step.generated)})"
+        return f" (in {stage_file(index, step.resource.cluster)}: {md(step.generated)})"
     return ""
 
 
@@ -255,9 +367,11 @@ def _document(index: int, stage: Stage, files: dict[str, str], report: Report) -
     for step in stage.generated:
         if step.note.startswith("transition"):
             about.append(f"{report.label(step.resource)}, {step.note}")
+        elif step.generated.startswith("rendered"):
+            about.append(f"{report.label(step.resource)} as {step.generated}")
         else:
             about.append(f"{report.label(step.resource)} as written in {step.resource.file}")
-    name = stage_file(index)
+    name = stage_file(index, stage.cluster)
     return {"name": name, "about": "; ".join(about), "text": files.get(name, "")}
 
 
@@ -272,6 +386,7 @@ def _environment(template_text: str | None) -> Any:
     env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, autoescape=False,  # noqa: S701
                       keep_trailing_newline=True, trim_blocks=False)
     env.filters["md"] = md
+    env.filters["text"] = functools.partial(md, html=True)
     env.filters["fence"] = fence
     return env
 

@@ -21,15 +21,21 @@ def _location(file: str, line: int) -> dict[str, Any]:
 
 
 def _result(f: Finding, index: dict[str, int], report: Report) -> dict[str, Any]:
-    fingerprint = hashlib.sha256("|".join([f.rule, *f.resource.key, f.detail]).encode()).hexdigest()
+    # the cluster joins the identity: the same finding in two clusters is two results
+    parts = [f.rule, *f.resource.key, f.detail] + ([f.resource.cluster] if f.resource.cluster else [])
+    fingerprint = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    where = f" ({f.resource.placement})" if f.resource.placement else ""
+    properties: dict[str, Any] = {"introduced": f.introduced}
+    if f.resource.cluster:
+        properties.update(target=f.resource.target, cluster=f.resource.cluster)
     result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": index[f.rule],
         "level": _LEVEL[f.severity],
-        "message": {"text": f"{report.label(f.resource)} {f.message}" + (f" Fix: {f.fix}" if f.fix else "")},
+        "message": {"text": f"{report.label(f.resource)}{where} {f.message}" + (f" Fix: {f.fix}" if f.fix else "")},
         "locations": [_location(f.resource.file, f.location_line)],
         "partialFingerprints": {"istioPrBot/v1": fingerprint},
-        "properties": {"introduced": f.introduced},
+        "properties": properties,
     }
     if f.related:
         result["relatedLocations"] = [{**_location(r.file, r.line), "id": i, "message": {"text": report.label(r)}}

@@ -25,6 +25,14 @@ def verdict(report: Report) -> str:
     earlier = len(report.earlier())
     if earlier:
         text += f" ({earlier} pre-existing)"
+    if report.targets:
+        touched = [t for t in report.targets if t.touched] if report.mode == "diff" else list(report.targets)
+        clusters = {t.cluster for t in touched}
+        what = "changed target" if report.mode == "diff" else "target"
+        text += f"; {plural(len(touched), what)} in {plural(len(clusters), 'cluster')}"
+        missing = report.not_reviewed()
+        if missing:
+            text += f", {len(missing)} not reviewed"
     return text
 
 
@@ -49,11 +57,14 @@ def nothing_found(report: Report) -> str:
             "otherwise, set `paths` in .istio-pr-bot.yaml (or the action's `paths` input)")
 
 
-def fix_first(report: Report) -> str:
-    """What the plan says when errors hold resources back ('' when none do)."""
-    if not report.plan.left_out:
+def fix_first(report: Report, cluster: str | None = None) -> str:
+    """What the plan says when errors hold resources back ('' when none do); with `cluster`, what that
+    cluster's plan says (a repository of deploy targets has one plan per cluster)."""
+    held = [r for r in report.plan.left_out if cluster is None or r.cluster == cluster]
+    if not held:
         return ""
-    errors = sum(1 for f in report.headline() if f.severity is Severity.ERROR)
+    errors = sum(1 for f in report.headline()
+                 if f.severity is Severity.ERROR and (cluster is None or f.resource.cluster == cluster))
     return (f"Fix the {plural(errors, 'error')} first. Until then the stages leave out what the errors flag, "
             "and what must follow it:")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.findings import Finding, Severity
-from bot.plan import commands, stage_file, stage_files
+from bot.findings import Finding, Ref, Severity
+from bot.plan import Plan, by_cluster, commands, stage_file, stage_files
 from bot.render.summary import fix_first, nothing_found, plural, settings_words, short_rev, verdict
 from bot.report import Report
 
@@ -38,13 +38,12 @@ def render(report: Report, colour: bool = False) -> str:
         names = [report.label(c.resource) for c in report.changes]
         width = max(len(name) for name in names)
         for c, name in zip(report.changes, names, strict=True):
-            where = f"{c.resource.file}:{c.resource.line}"
             more = f" and {len(c.what) - 3} more" if len(c.what) > 3 else ""
-            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}{more}  ({where})")
+            out.append(f"  {c.change:<9} {name:<{width}}  {', '.join(c.what[:3])}{more}  ({_where(c.resource)})")
 
     def finding_lines(f: Finding) -> list[str]:
         tag = paint(f"{f.severity.value.upper():<7}", _COLOURS[f.severity])
-        lines = [f"  {tag} {f.rule}  {report.label(f.resource)}  ({f.resource.file}:{f.location_line})",
+        lines = [f"  {tag} {f.rule}  {report.label(f.resource)}  ({_where(f.resource, f.location_line)})",
                  f"          {f.message}"]
         if f.fix:
             lines.append(f"          fix: {f.fix}")
@@ -70,30 +69,55 @@ def render(report: Report, colour: bool = False) -> str:
     plan = report.plan
     if plan.stages or plan.left_out:
         out += ["", bold("Rollout")]
-        if plan.left_out:
-            out.append(f"  {fix_first(report)}")
-            out += [f"    {report.label(r)}  ({r.file})" for r in plan.left_out]
-        if plan.stages and not plan.staged:
-            out.append("  No ordering hazard: apply in one step.")
-        for i, stage in enumerate(plan.stages, start=1):
-            if plan.staged:
-                out.append(f"  {i}. {stage.title}")
-                for step in stage.steps:
-                    where = stage_file(i) if step.generated else step.resource.file
-                    why = [step.note] if step.note else [step.generated] if step.generated else []
-                    note = f" ({'; '.join(why)})" if why else ""
-                    out.append(f"       {step.action:<6} {report.label(step.resource)}  {where}{note}")
-            out += [f"       note: {note}" for note in stage.notes]
-            out += [f"     $ {command}" for command in commands(stage, i)]
-            if stage.wait:
-                out.append(f"     then wait: {stage.wait}")
+        for cluster, part in by_cluster(plan):
+            indent = "  " if cluster else ""
+            if cluster:
+                out.append(f"  cluster {cluster}")
+            out += [indent + line for line in _rollout(report, part, cluster)]
         if stage_files(plan):
-            out.append("  stage-N.yaml: documents no repository file holds as they are (--plan-dir writes them)")
+            name = "CLUSTER/stage-N.yaml" if report.targets else "stage-N.yaml"
+            out.append(f"  {name}: documents no repository file holds as they are (--plan-dir writes them)")
     if report.skipped:
         out += ["", bold(f"Skipped ({plural(len(report.skipped), 'file')})")]
         for s in report.skipped:
             out.append(f"  notice  {s.file}: {s.reason}")
+    if report.targets:
+        out += ["", bold("Targets")]
+        shown = [t for t in report.targets if t.status != "unchanged"]
+        for t in shown:
+            reason = f": {t.reason}" if t.reason else ""
+            out.append(f"  {t.status:<13} {t.name} ({t.kind}, cluster {t.cluster}, {t.path}){reason}")
+        left = len(report.targets) - len(shown)
+        if left:
+            out.append(f"  {plural(left, 'target')} in clusters this change does not touch: not read")
     if report.disabled:
         out += ["", f"Rules disabled by config: {', '.join(report.disabled)}"]
     return "\n".join(out) + "\n"
 
+
+def _where(ref: Ref, line: int | None = None) -> str:
+    place = f"; {ref.placement}" if ref.placement else ""
+    return f"{ref.file}:{line or ref.line}{place}"
+
+
+def _rollout(report: Report, plan: Plan, cluster: str) -> list[str]:
+    """One cluster's plan (the whole plan when the repository has no targets)."""
+    out = []
+    if plan.left_out:
+        out.append(f"  {fix_first(report, cluster if report.targets else None)}")
+        out += [f"    {report.label(r)}  ({r.file})" for r in plan.left_out]
+    if plan.stages and not plan.staged:
+        out.append("  No ordering hazard: apply in one step.")
+    for i, stage in enumerate(plan.stages, start=1):
+        if plan.staged:
+            out.append(f"  {i}. {stage.title}")
+            for step in stage.steps:
+                where = stage_file(i, cluster) if step.generated else step.resource.file
+                why = [step.note] if step.note else [step.generated] if step.generated else []
+                note = f" ({'; '.join(why)})" if why else ""
+                out.append(f"       {step.action:<6} {report.label(step.resource)}  {where}{note}")
+        out += [f"       note: {note}" for note in stage.notes]
+        out += [f"     $ {command}" for command in commands(stage, i)]
+        if stage.wait:
+            out.append(f"     then wait: {stage.wait}")
+    return out

@@ -23,6 +23,7 @@ from bot.rules import (
     mesh_route_vs_conflict,
     parse_error,
     reference_missing,
+    render_error,
     route_backend_port,
     route_backend_unresolved,
     route_conflict,
@@ -43,6 +44,7 @@ from bot.rules.base import Rule
 
 RULES: tuple[Rule, ...] = (
     parse_error,
+    render_error,
     duplicate_key,
     duplicate_resource,
     subset_add_order,

@@ -40,6 +40,11 @@ def finding(rule_id: str, severity: Severity, res: Resource, message: str, *, fi
     return Finding(rule_id, severity, message, res.ref(), refs, fix, detail or message, line)
 
 
+def scope(res: Resource) -> str:
+    """Where a rule looked for what a resource needs: its cluster, or the whole repository without targets."""
+    return f"cluster {res.cluster}" if res.cluster else "the repository"
+
+
 def names(resources: list[Resource] | tuple[Resource, ...]) -> str:
     return ", ".join(r.display for r in resources)
 

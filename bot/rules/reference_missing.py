@@ -16,7 +16,7 @@ from bot.istio.delegation import (
     dropped_routes,
 )
 from bot.resource import Resource
-from bot.rules.base import finding
+from bot.rules.base import finding, scope
 from bot.rules.shared.delegates import fallthrough, route_name
 from bot.values import as_dict, as_list
 from bot.views import vs_destinations, vs_gateways
@@ -59,7 +59,7 @@ def check(ctx: Context) -> Iterator[Finding]:
                 continue
             yield finding(
                 ID, SEVERITY, vs,
-                f"is bound to gateway {ref.namespace}/{ref.name}, which is not defined in the repository; its routes "
+                f"is bound to gateway {ref.namespace}/{ref.name}, which is not defined in {scope(vs)}; its routes "
                 "apply nowhere until that Gateway exists",
                 fix=f"create Gateway {ref.namespace}/{ref.name} first, or fix the reference ('ns/name')",
                 detail=f"gateway:{ref.namespace}/{ref.name}", line=vs.field_line("spec", "gateways", i))
@@ -101,7 +101,7 @@ def _delegates(ctx: Context, root: Resource) -> Iterator[Finding]:
         target = f"VirtualService {ref.namespace}/{ref.name}"
         effect = f"the route is skipped and its requests {fallthrough(root, ref)}"
         if problem == MISSING:
-            why = "which this change deletes" if old is not None else "which is not defined in the repository"
+            why = "which this change deletes" if old is not None else f"which is not defined in {scope(root)}"
             fix = (f"remove the delegation from {root.display} first, wait, then delete {target}" if old is not None
                    else f"create {target} (without hosts) first, or fix the delegate's name and namespace")
         elif problem == NOT_A_DELEGATE:

@@ -8,7 +8,7 @@ from bot import hosts as H
 from bot.context import Context
 from bot.findings import Finding, Severity
 from bot.resource import Resource
-from bot.rules.base import BEST_PRACTICES, finding, names
+from bot.rules.base import BEST_PRACTICES, finding, names, scope
 from bot.views import dr_host, dr_subsets, vs_destinations
 from bot.visibility import OTHER
 
@@ -66,8 +66,8 @@ def check(ctx: Context) -> Iterator[Finding]:
             if roots:
                 who += f" (through {names(roots)}, which delegates to it)"
             if not defining:
-                message = (f"routes to subset {dest.subset} of {dest.host}, but no DestinationRule in the "
-                           f"repository defines it; requests from {who} get 503s (no healthy upstream)")
+                message = (f"routes to subset {dest.subset} of {dest.host}, but no DestinationRule in "
+                           f"{scope(vs)} defines it; requests from {who} get 503s (no healthy upstream)")
                 fix = f"add subset {dest.subset} to the DestinationRule for {dest.host}, or route elsewhere"
             else:
                 shadow = sorted({dr.display for c in missing for dr in used[c]})
