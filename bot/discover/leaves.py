@@ -7,7 +7,7 @@ import posixpath
 import re
 
 from bot.discover.plain import alternatives_folder
-from bot.discover.repo import MANIFEST_SUFFIXES, Repo, as_list, as_map, cluster_from_path
+from bot.discover.repo import MANIFEST_SUFFIXES, Repo, cluster_from_path
 from bot.inputs import chart_closure, join, kustomization_closure, kustomization_file, named_files, parse_kustomization
 from bot.targets import Cluster, Source, SourceKind, Target, Tool
 
@@ -16,7 +16,7 @@ _VALUES_ENV = re.compile(r"^values[-_.](?P<env>[A-Za-z0-9][\w.-]*)\.ya?ml$")
 
 def kustomization_targets(repo: Repo) -> list[Target]:
     """Each kustomization that no other kustomization names as a resource or component."""
-    folders = _kustomization_folders(repo)
+    folders = repo.kustomization_dirs
     used: set[str] = set()
     components: set[str] = set()
     for folder in folders:
@@ -28,7 +28,7 @@ def kustomization_targets(repo: Repo) -> list[Target]:
         resources, comps, _ = named_files(parsed)
         used.update(join(folder, e) for e in [*resources, *comps])
     out = []
-    charts = chart_folders(repo)
+    charts = repo.application_charts
     for folder in folders:
         if folder in used or folder in components or any(folder.startswith(c + "/") for c in charts):
             continue
@@ -41,36 +41,12 @@ def kustomization_targets(repo: Repo) -> list[Target]:
     return out
 
 
-def _kustomization_folders(repo: Repo) -> list[str]:
-    return repo.kustomization_dirs
-
-
-def chart_folders(repo: Repo) -> list[str]:
-    """Folders holding a Chart.yaml that are charts of their own: not a subchart under another
-    chart's `charts/`, not a `file://` dependency, not `type: library`."""
-    charts = repo.chart_dirs
-    dependencies: set[str] = set()
-    library: set[str] = set()
-    for chart in charts:
-        meta = parse_kustomization(repo.texts.get(join(chart, "Chart.yaml"), b""))
-        if isinstance(meta, str):
-            continue
-        if meta.get("type") == "library":
-            library.add(chart)
-        for dep in as_list(meta.get("dependencies")):
-            repository = as_map(dep).get("repository")
-            if isinstance(repository, str) and repository.startswith("file://"):
-                dependencies.add(join(chart, repository[len("file://"):]))
-    return [c for c in charts if c not in dependencies and c not in library
-            and not any(c.startswith(o + "/charts/") for o in charts if o != c)]
-
-
 def chart_targets(repo: Repo) -> list[Target]:
     """Each application chart with its default values, or, when it has environment value files
     (`values-prod.yaml`, `values.prod.yaml`, `values/prod.yaml`), one target per environment with
     `values.yaml` first and that file after it, in a cluster named for the environment."""
     out = []
-    for chart in chart_folders(repo):
+    for chart in repo.application_charts:
         meta = parse_kustomization(repo.texts.get(join(chart, "Chart.yaml"), b""))
         release = str(meta.get("name") if isinstance(meta, dict) and meta.get("name") else posixpath.basename(chart))
         alternatives = alternatives_folder(chart + "/x", repo.options) is not None

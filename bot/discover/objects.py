@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.discover.leaves import chart_folders
 from bot.discover.repo import MANIFEST_SUFFIXES, Repo, as_map
 from bot.inputs import read_documents
 
@@ -35,7 +34,7 @@ class Object:
 
 def controller_objects(repo: Repo) -> Iterator[Object]:
     """The documents of files that mention Argo CD or Flux, outside chart templates and subcharts."""
-    charts = chart_folders(repo)
+    charts = repo.application_charts
     for path in sorted(repo.texts):
         if path not in repo.paths or not path.endswith(MANIFEST_SUFFIXES):
             continue

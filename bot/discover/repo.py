@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from bot.inputs import KUSTOMIZATION_FILES, folders_of
+from bot.inputs import KUSTOMIZATION_FILES, folders_of, join, parse_kustomization
 from bot.targets import Cluster, Options
 
 # the folder names that name a cluster or environment: the next segment is its name
@@ -40,6 +40,26 @@ class Repo:
         """Every folder holding a Chart.yaml."""
         return sorted(p.rpartition("/")[0] for p in self.paths if p.endswith("Chart.yaml")
                       and p.rpartition("/")[2] == "Chart.yaml")
+
+    @cached_property
+    def application_charts(self) -> list[str]:
+        """Folders holding a Chart.yaml that are charts of their own: not a subchart under another
+        chart's `charts/`, not a `file://` dependency, not `type: library`."""
+        charts = self.chart_dirs
+        dependencies: set[str] = set()
+        library: set[str] = set()
+        for chart in charts:
+            meta = parse_kustomization(self.texts.get(join(chart, "Chart.yaml"), b""))
+            if isinstance(meta, str):
+                continue
+            if meta.get("type") == "library":
+                library.add(chart)
+            for dep in as_list(meta.get("dependencies")):
+                repository = as_map(dep).get("repository")
+                if isinstance(repository, str) and repository.startswith("file://"):
+                    dependencies.add(join(chart, repository[len("file://"):]))
+        return [c for c in charts if c not in dependencies and c not in library
+                and not any(c.startswith(o + "/charts/") for o in charts if o != c)]
 
 
 def cluster_from_path(path: str) -> Cluster | None:
