@@ -15,7 +15,7 @@ _VALUES_ENV = re.compile(r"^values[-_.](?P<env>[A-Za-z0-9][\w.-]*)\.ya?ml$")
 
 
 def kustomization_targets(repo: Repo) -> list[Target]:
-    """Each kustomization that no other kustomization names as a resource or component."""
+    """Each kustomization that no other names as a resource or component, outside application charts."""
     folders = repo.kustomization_dirs
     used: set[str] = set()
     components: set[str] = set()
