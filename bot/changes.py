@@ -100,7 +100,7 @@ def diff(base: list[Resource], head: list[Resource]) -> list[Change]:
     before = {r.key: r for r in base}
     after = {r.key: r for r in head}
     changes = []
-    for key in sorted(before.keys() | after.keys()):
+    for key in before.keys() | after.keys():  # in key order at the end: sorting the few changes is cheaper
         b, a = before.get(key), after.get(key)
         if b is None and a is not None:
             changes.append(Change(*key, "added", None, a, (), ("added",)))
@@ -111,6 +111,7 @@ def diff(base: list[Resource], head: list[Resource]) -> list[Change]:
                 continue  # same blob, or same content elsewhere (a moved file)
             if normalize(b.body) != normalize(a.body):
                 changes.append(Change(*key, "modified", b, a))
+    changes.sort(key=lambda c: c.key)
     return changes
 
 

@@ -144,3 +144,30 @@ def documents(draw: st.DrawFn) -> str:
 @given(documents())
 def test_readers_agree_on_generated_documents(text: str) -> None:
     agree(text)
+
+
+
+def _every_pattern(text: str) -> bool:
+    """`risky` without its shortcuts: every pattern searched, the characters by the regex."""
+    first = load._FIRST_LINE_RISK.match(text) is not None
+    return first or bool(load.ODD_CHARACTER.search(text)) or any(rx.search(text) for _, rx in load.RISKS)
+
+
+def _shortcuts_hold(text: str) -> None:
+    for needs, rx in load.RISKS:
+        assert not needs or not rx.search(text) or any(c in text for c in needs), (rx.pattern, text)
+    assert _risky(text) == _every_pattern(text), text
+
+
+@pytest.mark.parametrize("text", ["a: [?]\n", "{? a: 1}\n", "a: [b, ? c]\n", "[a]: 1\n", "{a: 1}: 2\n", "a: [b:c]\n",
+                                  "a: {b: c}\n", "a: |\n  x\n", "a: >-\n  x\n", "a: b\tc\n", "a: é\x85\n", "a: b&c\n", "a: b, ? c\n"])
+def test_the_shortcuts_of_risky_change_no_answer(text: str) -> None:
+    """A pattern is skipped only when the text lacks every character it needs to match."""
+    assert _risky(text)
+    _shortcuts_hold(text)
+
+
+@settings(max_examples=int(os.environ.get("READER_EXAMPLES", "600")), deadline=None)
+@given(documents() | st.text(alphabet=TOKEN_CHARACTERS + "\t\r\x85\u2028\ufeff\x7f\xe9", max_size=40))
+def test_the_shortcuts_of_risky_change_no_answer_on_generated_text(text: str) -> None:
+    _shortcuts_hold(text)

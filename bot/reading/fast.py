@@ -27,41 +27,50 @@ except ImportError:  # a platform without a wheel: libyaml alone, slower but the
 # `0777` octal, `1:20` text, `.inf` refused; yaml-rs also reads `_1` as 1. Keys that are booleans,
 # null or decimals are spelled as JSON by libyaml's reader. Simple integers and decimals (`9080`,
 # `-1`, `0.5`), durations (`30s`) and addresses (`10.0.0.1`) read the same in both. A scalar starts
-# after white space, `[`, `{` or `,`. Each pattern starts with a literal or a character class, so `re`
-# scans for it quickly; one pattern with alternatives measured slower.
+# after white space, `[`, `{` or `,`.
+# Speed: `re` scans fast for a pattern that starts with a literal and slowly (per character) for one
+# that starts with a character class, so each pattern starts with a literal where it can; one with a
+# class is searched only when the text holds one of the characters it needs (`in` is a memchr), or
+# shares its scan with others that start alike. One pattern with every alternative measured slower.
 _ENDS = r"(?=[ \t]*(?:$|[,\]}#]|:(?:[ \t]|$)))"  # where a plain scalar ends
 _NOT_AT_START = r"[^\s\[{,]"  # in a negative lookbehind: the scalar starts here
 _NUMERIC = "[0-9a-fA-FxXoO_:+.-]"
 _FLOW_ITEM = r'"[^"\\\n]*"|\'[^\'\n]*\'|[A-Za-z0-9*][A-Za-z0-9._/*-]*'
-RISKS = tuple(re.compile(p, re.M) for p in (
-    r"[^\n\x20\x22-\x25\x27-\x3b\x3d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-    r"\U00010000-\U0010ffff]",  # & ! < tab, lone CR, NEL, BOM, line separators, control characters
-    r"\n(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))",  # `...`, 200 columns deep, empty or explicit keys
-    r"[\]}\[{,](?:(?<=[\]}])[ \t]*:(?:[ \t]|$)|(?<=[\[{,])[ \t]*\?)",  # a flow collection as a key; `?` in flow
+# & ! < tab, lone CR, NEL, BOM, line separators, control characters
+ODD_CHARACTER = re.compile(r"[^\n\x20\x22-\x25\x27-\x3b\x3d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                           r"\U00010000-\U0010ffff]")
+_PLAIN_ASCII = bytes(c for c in range(128) if not ODD_CHARACTER.match(chr(c)))  # for bytes.translate
+# (characters one of which the pattern needs to match, "": none in particular; the pattern)
+RISKS = tuple((needs, re.compile(p, re.M)) for needs, p in (
+    # `...`, 200 columns deep, empty or explicit keys
+    ("", r"\n(?:\.\.\.|[ -]{200}|[ \t-]*+[:?](?:[ \t]|$))"),
+    # a flow collection as a key; `?` in flow
+    ("]}?", r"[\]}\[{,](?:(?<=[\]}])[ \t]*:(?:[ \t]|$)|(?<=[\[{,])[ \t]*\?)"),
     # a flow collection other than `{}` or a one-line list of names, numbers and quoted strings: in
     # flow context YAML 1.1 takes `?` and `:` as indicators where 1.2 reads them as text
-    rf"[\[{{](?<!{_NOT_AT_START}.)(?!(?<=\{{)[ \t]*\}}"
-    rf"|(?<=\[)(?:[ \t]*(?:{_FLOW_ITEM})[ \t]*(?:,(?=[ \t]*[^\s\]])|(?=[ \t]*\])))*[ \t]*\])",
-    rf"[yYnN](?<!{_NOT_AT_START}.){_ENDS}",
-    rf"(?:no|No|NO|on|On|ON)(?<!{_NOT_AT_START}..){_ENDS}",
-    rf"(?:yes|Yes|YES|off|Off|OFF)(?<!{_NOT_AT_START}...){_ENDS}",
-    r"[|>](?<![^\s\[{,:-].)[-+0-9]*[ \t]*(?:#.*)?$",  # a block scalar
-    r"\\/",  # the escape kubectl refuses
-    r"\.(?:inf|Inf|INF|nan|NaN|NAN)",  # refused: JSON has no infinity or NaN
+    ("[{", rf"[\[{{](?<!{_NOT_AT_START}.)(?!(?<=\{{)[ \t]*\}}"
+           rf"|(?<=\[)(?:[ \t]*(?:{_FLOW_ITEM})[ \t]*(?:,(?=[ \t]*[^\s\]])|(?=[ \t]*\])))*[ \t]*\])"),
+    # y/n/yes/no/on/off (any of their spellings YAML 1.1 reads as booleans), then a number-like scalar
+    # that is not a simple integer or decimal; 19 digits: beyond int64
+    ("", rf"[yYnNoO\-+._0-9](?<!{_NOT_AT_START}.)(?:"
+         r"(?<=[yYnNoO])(?:(?<=y)(?:es)?|(?<=Y)(?:es|ES)?|(?<=n)o?|(?<=N)[oO]?|(?<=o)(?:n|ff)|(?<=O)(?:n|N|ff|FF))"
+         rf"{_ENDS}|(?<=[-+._0-9])"
+         rf"(?!(?<=-)-*{_ENDS})(?!(?<=-)(?:0|[1-9][0-9]*)(?:\.[0-9]+)?{_ENDS})"
+         rf"(?!(?<=[1-9])[0-9]{{0,17}}(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"
+         rf"(?![0-9a-fA-FxXoO_:+-]*\.[0-9a-fA-FxXoO_:+-]*\.){_NUMERIC}*{_ENDS})"),
+    ("|>", r"[|>](?<![^\s\[{,:-].)[-+0-9]*[ \t]*(?:#.*)?$"),  # a block scalar
+    ("", r"\\/"),  # the escape kubectl refuses
+    ("", r"\.(?:inf|Inf|INF|nan|NaN|NAN)"),  # refused: JSON has no infinity or NaN
     # a key that is a boolean, null or a decimal: spelled as JSON (or refused) by the libyaml reader
-    # (each starts with a literal, which `re` finds fast, and looks behind it)
-    rf"rue(?<=[Tt]rue)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
-    rf"RUE(?<=TRUE)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
-    rf"ull(?<=[Nn]ull)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
-    rf"ULL(?<=NULL)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)",
-    rf"alse(?<=[Ff]alse)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)",
-    rf"ALSE(?<=FALSE)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)",
-    rf"~(?<!{_NOT_AT_START}.)[ \t]*:(?:[ \t]|$)",
-    r"\.(?<=[0-9]\.)[0-9]*[ \t]*:(?:[ \t]|$)",
-    rf"[-+._0-9](?<!{_NOT_AT_START}.)"  # a number-like scalar that is not a simple integer or decimal
-    rf"(?!(?<=-)-*{_ENDS})(?!(?<=-)(?:0|[1-9][0-9]*)(?:\.[0-9]+)?{_ENDS})"
-    rf"(?!(?<=[1-9])[0-9]{{0,17}}(?:\.[0-9]+)?{_ENDS})(?!(?<=0)(?:\.[0-9]+)?{_ENDS})"  # 19 digits: beyond int64
-    rf"(?![0-9a-fA-FxXoO_:+-]*\.[0-9a-fA-FxXoO_:+-]*\.){_NUMERIC}*{_ENDS}",
+    # (each starts with a literal and looks behind it)
+    ("", rf"rue(?<=[Tt]rue)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)"),
+    ("", rf"RUE(?<=TRUE)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)"),
+    ("", rf"ull(?<=[Nn]ull)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)"),
+    ("", rf"ULL(?<=NULL)(?<!{_NOT_AT_START}....)[ \t]*:(?:[ \t]|$)"),
+    ("", rf"alse(?<=[Ff]alse)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)"),
+    ("", rf"ALSE(?<=FALSE)(?<!{_NOT_AT_START}.....)[ \t]*:(?:[ \t]|$)"),
+    ("", rf"~(?<!{_NOT_AT_START}.)[ \t]*:(?:[ \t]|$)"),
+    ("", r"\.(?<=[0-9]\.)[0-9]*[ \t]*:(?:[ \t]|$)"),
 ))
 _FIRST_LINE_RISK = re.compile(r"(?:\.\.\.|[ -]{200}|[ \t-]*[:?](?:[ \t]|$))", re.M)
 _LEADING = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n|%[^\n]*\n|---[ \t]*(?:#[^\n]*)?\r?\n)*")
@@ -74,7 +83,17 @@ def usable() -> bool:
 
 def risky(text: str) -> bool:
     """Whether `text` (a document, CRLF read as LF) must be read by libyaml."""
-    return _FIRST_LINE_RISK.match(text) is not None or any(rx.search(text) for rx in RISKS)
+    if _FIRST_LINE_RISK.match(text) is not None:
+        return True
+    if text.isascii():  # the odd ASCII characters are what the translation leaves
+        if text.encode("ascii").translate(None, _PLAIN_ASCII):
+            return True
+    elif ODD_CHARACTER.search(text):
+        return True
+    for needs, rx in RISKS:
+        if (not needs or any(c in text for c in needs)) and rx.search(text):
+            return True
+    return False
 
 
 def read(chunk: str, safe: bool = False, duplicates: list[Duplicate] | None = None) -> tuple[int | None, Any]:
