@@ -8,9 +8,10 @@ cores for a large mesh (`bot.speed`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from bot import checks, speed
 from bot.changes import Change, Descriptions, describe, descriptions, diff, rows
@@ -186,13 +187,20 @@ def analyze_audit(files: list[SourceFile], config: Config, label: str, skipped: 
     return review_audit(files, config, label, skipped).report
 
 
+def report_fields(config: Config, skipped: Iterable[Skipped], meshes: Iterable[Mesh]) -> dict[str, Any]:
+    """The Report fields every review fills alike: skipped files (each once, sorted), the rules config
+    turns off, the globs read, and the kinds named with their API group."""
+    return {
+        "skipped": tuple(sorted(dict.fromkeys(skipped), key=lambda s: (s.file, s.reason))),
+        "disabled": tuple(sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled)),
+        "paths": config.paths,
+        "qualified": tuple(sorted(qualified_in(frozenset().union(*(m.kinds for m in meshes))))),
+    }
+
+
 def _report(mode: str, base_label: str | None, head_label: str, head: Revision, outcome: Outcome, config: Config,
             skipped: Sequence[Skipped], *others: Revision) -> Report:
-    skips = sorted(dict.fromkeys([*skipped, *head.skipped, *(s for r in others for s in r.skipped)]),
-                   key=lambda s: (s.file, s.reason))
-    disabled = tuple(sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled))
-    present = head.mesh.kinds.union(*(r.mesh.kinds for r in others))
+    skips = [*skipped, *head.skipped, *(s for r in others for s in r.skipped)]
     return Report(mode=mode, base=base_label, head=head_label, resources=len(head.mesh.by_key),
                   changes=outcome.changes, findings=outcome.findings, suppressed=outcome.suppressed,
-                  plan=outcome.plan, skipped=tuple(skips), disabled=disabled, paths=config.paths,
-                  qualified=tuple(sorted(qualified_in(present))))
+                  plan=outcome.plan, **report_fields(config, skips, [head.mesh, *(r.mesh for r in others)]))

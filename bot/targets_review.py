@@ -26,7 +26,6 @@ from bot.analyze import Outcome, Review, Revision
 from bot.config import Config
 from bot.discover import configured, discover
 from bot.findings import Finding, Ref, RenderProblem, Skipped
-from bot.kinds import qualified_in
 from bot.load import RenderedDocument, SourceFile
 from bot.mesh import Mesh
 from bot.plan import Plan
@@ -307,14 +306,10 @@ def _why_not_read(path: str, *found: Discovery) -> str:
 def _report(mode: str, base_label: str | None, head_label: str, results: list[_ClusterResult], config: Config,
             skipped: Sequence[Skipped], rows: list[TargetRow]) -> Report:
     findings = checks.order([f for r in results for f in r.outcome.findings])
-    skips = sorted(dict.fromkeys([*skipped, *(s for r in results for s in r.head.skipped)]),
-                   key=lambda s: (s.file, s.reason))
-    disabled = tuple(sorted(rule_id for rule_id, s in config.rules.items() if not s.enabled))
-    present = frozenset().union(*(m.kinds for r in results for m in r.meshes))
+    skips = [*skipped, *(s for r in results for s in r.head.skipped)]
     return Report(mode=mode, base=base_label, head=head_label, resources=sum(r.resources for r in results),
                   changes=tuple(c for r in results for c in r.outcome.changes), findings=tuple(findings),
                   suppressed=tuple(s for r in results for s in r.outcome.suppressed),
                   plan=Plan(tuple(s for r in results for s in r.outcome.plan.stages),
                             tuple(ref for r in results for ref in r.outcome.plan.left_out)),
-                  skipped=tuple(skips), disabled=disabled, paths=config.paths, targets=tuple(rows),
-                  qualified=tuple(sorted(qualified_in(present))))
+                  targets=tuple(rows), **analyze.report_fields(config, skips, [m for r in results for m in r.meshes]))
